@@ -1,0 +1,12 @@
+# Turns every shared/lua/<name>.lua into a `clickrace::bus::lua::<name>` string constant.
+file(GLOB files ${DIR}/*.lua)
+list(SORT files)
+set(body "// Generated from shared/lua/*.lua by embed_lua.cmake. Do not edit.\n#include \"clickrace/bus/lua_scripts.hpp\"\nnamespace clickrace::bus::lua {\n")
+foreach(f ${files})
+  get_filename_component(n ${f} NAME_WE)
+  file(READ ${f} text)
+  string(APPEND body "const char* const ${n} = R\"LUA__(${text})LUA__\";\n")
+endforeach()
+string(APPEND body "}  // namespace clickrace::bus::lua\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)
