@@ -1,5 +1,24 @@
 #pragma once
 
 // The Lua scripts in shared/lua/, compiled in by shared/embed_lua.cmake. Declare each new script
-// here under its file name.
-namespace clickrace::bus::lua {}  // namespace clickrace::bus::lua
+// here under its file name. Exact KEYS/ARGV/replies: docs/bus.md "Scripts".
+namespace clickrace::bus::lua {
+
+// KEYS: P schedule. ARGV: P, name1, n1, name2, n2, ...  (n: integer 1..1000000)
+// Reply: {round, total_1, total_2, ...}. Errors: "NOROUND ...", "BADARG ...".
+extern const char* const click;
+
+// KEYS: P schedule. ARGV: len (ms, integer >= 1).
+// Reply: {epoch, len, base, next_epoch|0, next_len|0, next_base|0, now}. Error: "BADARG ...".
+extern const char* const schedule;
+
+// KEYS: P scheduler:leader. ARGV: op ("acquire" | "release"), holder, ttl_ms.
+// Reply: acquire → 1 if holder holds the lease afterwards, else 0; release → 1 if deleted, else 0.
+extern const char* const lease;
+
+// KEYS: P scheduler:leader, P schedule. ARGV: P, holder, round, ttl_s, stream_maxlen.
+// Reply: {"CLOSED", result_json} | {"DONE", result_json} | {"EARLY", ms_left}.
+// Errors: "NOTLEADER ...", "NOROUND ...", "BADARG ...".
+extern const char* const close_round;
+
+}  // namespace clickrace::bus::lua
