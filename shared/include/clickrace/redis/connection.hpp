@@ -1,0 +1,77 @@
+#pragma once
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "clickrace/redis/backoff.hpp"
+#include "clickrace/redis/handles.hpp"
+#include "clickrace/redis/metrics.hpp"
+#include "clickrace/redis/options.hpp"
+
+namespace clickrace::redis {
+
+// One hiredis async connection that keeps itself established: async connect with a timeout,
+// the AUTH/SELECT/PING handshake, reconnect with exponential backoff after a failure or a loss.
+// The building block of Client and Subscriber (each owns its own Connection).
+// Single-threaded: every call and every callback happens on the io_context thread.
+class Connection {
+ public:
+  enum class State { idle, connecting, ready, backoff, closed };
+  struct Handlers {
+    // The handshake succeeded; `ac` is usable until on_lost.
+    std::function<void(redisAsyncContext* ac)> on_ready;
+    // The ready connection is gone (hiredis has already run pending callbacks with nullptr).
+    // A reconnect is scheduled unless close() was called.
+    std::function<void()> on_lost;
+  };
+
+  // `name` appears in logs ("client", "subscriber"), never the password.
+  Connection(asio::io_context& io, Options options, std::string name, Metrics& metrics);
+  // Frees the context: hiredis runs pending command callbacks with a nullptr reply right here.
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void start(Handlers handlers);
+  // Disconnects now (pending hiredis callbacks run with nullptr) and stops reconnecting.
+  void close();
+  // Considers the connection broken: frees it at the next safe point (never inside a hiredis
+  // callback) and reconnects with backoff. No-op unless connecting or ready.
+  void drop(const char* reason);
+
+  State state() const { return state_; }
+  bool ready() const { return state_ == State::ready; }
+  // The live context while ready(), else nullptr.
+  redisAsyncContext* context() const { return ready() ? ctx_.get() : nullptr; }
+  const Options& options() const { return options_; }
+
+ private:
+  static void on_connect(const redisAsyncContext* ac, int status);
+  static void on_disconnect(const redisAsyncContext* ac, int status);
+  static void on_handshake_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  void connect();
+  void handshake_done(bool ok, const char* what);
+  void lost(bool was_ready);
+  void schedule_reconnect();
+  void free_context();
+
+  asio::io_context& io_;
+  Options options_;
+  std::string name_;
+  Metrics& metrics_;
+  Handlers handlers_;
+  AsyncContextPtr ctx_;
+  State state_ = State::idle;
+  int handshake_left_ = 0;
+  asio::steady_timer connect_timer_;
+  asio::steady_timer backoff_timer_;
+  Backoff backoff_;
+  std::minstd_rand rng_;
+  // Asio handlers hold a weak_ptr to this: expired means the Connection is gone.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
+};
+
+}  // namespace clickrace::redis
