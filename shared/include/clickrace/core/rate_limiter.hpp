@@ -30,6 +30,7 @@ class TokenBucket {
 // One bucket per key (e.g. login attempts per IP and per name), at most `max_keys` of them.
 // When full, buckets that have refilled completely are dropped (a full bucket is the same as a
 // new one, so nothing is forgotten); if none can be dropped a new key is refused (fail closed).
+// The O(keys) sweep runs at most once a second, so a flood of new keys stays cheap.
 class KeyedRateLimiter {
  public:
   KeyedRateLimiter(double rate_per_s, double burst, std::size_t max_keys = 100000);
@@ -41,6 +42,7 @@ class KeyedRateLimiter {
   double rate_per_s_;
   double burst_;
   std::size_t max_keys_;
+  int64_t last_sweep_ms_ = INT64_MIN;
   std::unordered_map<std::string, TokenBucket> buckets_;
 };
 

@@ -1,0 +1,50 @@
+-- click.lua: adds a batch of clicks to the round running now (by Redis TIME).
+-- KEYS[1] = P schedule.  ARGV = P, name1, n1, name2, n2, ...   (n: integer 1..1000000)
+-- Reply: {round, total_1, total_2, ...} (each player's new score, in ARGV order).
+-- Errors: "NOROUND ..." when no schedule exists yet, "BADARG ..." on bad input (nothing written).
+local P = ARGV[1]
+if P == nil or #ARGV < 3 or (#ARGV - 1) % 2 ~= 0 then
+  return redis.error_reply('BADARG expected ARGV: prefix, then name, count pairs')
+end
+-- Validate everything first: a script that fails halfway keeps the writes it already made.
+for i = 2, #ARGV, 2 do
+  local name, n = ARGV[i], ARGV[i + 1]
+  if name == '' or #name > 64 then
+    return redis.error_reply('BADARG player name must be 1 to 64 bytes')
+  end
+  if not string.match(n, '^[1-9][0-9]*$') or #n > 7 or tonumber(n) > 1000000 then
+    return redis.error_reply('BADARG click count must be an integer from 1 to 1000000')
+  end
+end
+
+local f = redis.call('HMGET', KEYS[1], 'epoch', 'len', 'base', 'next_epoch', 'next_len', 'next_base')
+if not f[1] then
+  return redis.error_reply('NOROUND no round is running yet')
+end
+local epoch, len, base = tonumber(f[1]), tonumber(f[2]), tonumber(f[3])
+if not epoch or not len or not base or len <= 0 then
+  return redis.error_reply('BADSCHEDULE the stored schedule is malformed')
+end
+
+-- Round math (docs/bus.md): same as clickrace/core/round_math.hpp round_at().
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if f[4] and tonumber(f[5]) and tonumber(f[5]) > 0 and now >= tonumber(f[4]) then
+  epoch, len, base = tonumber(f[4]), tonumber(f[5]), tonumber(f[6])
+end
+local id = base
+if now >= epoch then
+  id = base + math.floor((now - epoch) / len)
+end
+
+local ids = string.format('%d', id)
+local scores = P .. 'round:' .. ids .. ':scores'
+local out = { id }
+local sum = 0
+for i = 2, #ARGV, 2 do
+  local n = tonumber(ARGV[i + 1])
+  out[#out + 1] = tonumber(redis.call('ZINCRBY', scores, ARGV[i + 1], ARGV[i]))
+  sum = sum + n
+end
+redis.call('INCRBY', P .. 'round:' .. ids .. ':total', string.format('%d', sum))
+return out

@@ -1,0 +1,49 @@
+-- schedule.lua: creates the round schedule, plans length changes, promotes reached changes.
+-- KEYS[1] = P schedule.  ARGV[1] = len (ms, integer >= 1).
+-- Reply: {epoch, len, base, next_epoch|0, next_len|0, next_base|0, now}.
+-- Error: "BADARG ..." on a bad length.
+local want = ARGV[1]
+if want == nil or not string.match(want, '^[1-9][0-9]*$') or #want > 12 then
+  return redis.error_reply('BADARG round length must be a positive integer (ms)')
+end
+want = tonumber(want)
+local key = KEYS[1]
+local function d(x) return string.format('%d', x) end
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+local f = redis.call('HMGET', key, 'epoch', 'len', 'base', 'next_epoch', 'next_len', 'next_base')
+local s
+if not f[1] then
+  s = { epoch = now, len = want, base = 1 }
+  redis.call('HSET', key, 'epoch', d(now), 'len', d(want), 'base', '1')
+else
+  s = { epoch = tonumber(f[1]), len = tonumber(f[2]), base = tonumber(f[3]) }
+  if not s.epoch or not s.len or not s.base or s.len <= 0 then
+    return redis.error_reply('BADSCHEDULE the stored schedule is malformed')
+  end
+  if f[4] then
+    s.next = { epoch = tonumber(f[4]), len = tonumber(f[5]), base = tonumber(f[6]) }
+  end
+  -- Promote a reached change; the replaced segment is kept as prev_* (docs/bus.md).
+  if s.next and now >= s.next.epoch then
+    redis.call('HSET', key, 'prev_epoch', d(s.epoch), 'prev_len', d(s.len), 'prev_base', d(s.base),
+      'epoch', d(s.next.epoch), 'len', d(s.next.len), 'base', d(s.next.base))
+    redis.call('HDEL', key, 'next_epoch', 'next_len', 'next_base')
+    s = { epoch = s.next.epoch, len = s.next.len, base = s.next.base }
+  end
+  -- A new length applies from the end of the round running now, never mid-round.
+  if not s.next and s.len ~= want then
+    local id = s.base
+    if now >= s.epoch then id = s.base + math.floor((now - s.epoch) / s.len) end
+    local ends = s.epoch + (id - s.base + 1) * s.len
+    s.next = { epoch = ends, len = want, base = id + 1 }
+    redis.call('HSET', key, 'next_epoch', d(ends), 'next_len', d(want), 'next_base', d(id + 1))
+  end
+end
+
+if s.next then
+  return { s.epoch, s.len, s.base, s.next.epoch, s.next.len, s.next.base, now }
+end
+return { s.epoch, s.len, s.base, 0, 0, 0, now }
