@@ -40,7 +40,8 @@ namespace clickrace::redis {
 //   commands fail with kErrConnectionLost) and re-established; a SIGSTOPped server therefore
 //   costs at most about unhealthy_after plus the backoff, not forever.
 // - close(): stops reconnecting; commands in flight complete with kErrClosed (posted).
-// - Destructor: safe with commands in flight; their callbacks are dropped without being called.
+// - Destructor: safe with commands in flight; callbacks not yet invoked (including posted
+//   failures) are dropped without being called.
 //   Do not destroy a Client from inside one of its own callbacks (post the destruction instead).
 class Client {
  public:
@@ -73,6 +74,8 @@ class Client {
 
  private:
   struct Pending {
+    Pending(Callback c, asio::io_context& io, std::chrono::steady_clock::time_point t)
+        : cb(std::move(c)), timer(io), sent(t) {}
     Callback cb;
     asio::steady_timer timer;
     std::chrono::steady_clock::time_point sent;

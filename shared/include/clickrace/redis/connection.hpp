@@ -53,7 +53,7 @@ class Connection {
   static void on_disconnect(const redisAsyncContext* ac, int status);
   static void on_handshake_reply(redisAsyncContext* ac, void* reply, void* privdata);
   void connect();
-  void handshake_done(bool ok, const char* what);
+  void handshake_done(bool ok);
   void lost(bool was_ready);
   void schedule_reconnect();
   void free_context();
@@ -66,6 +66,7 @@ class Connection {
   AsyncContextPtr ctx_;
   State state_ = State::idle;
   int handshake_left_ = 0;
+  bool freeing_ = false;  // inside our own redisAsyncFree
   asio::steady_timer connect_timer_;
   asio::steady_timer backoff_timer_;
   Backoff backoff_;

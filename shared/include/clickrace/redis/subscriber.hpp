@@ -18,7 +18,10 @@ namespace clickrace::redis {
 // connected() is true once the connection is up AND every remembered channel is confirmed
 // subscribed. on_subscribed fires (posted) after each such (re)subscription: messages published
 // while disconnected are lost (pub/sub), so that is the moment to catch up from durable state.
-// A late subscribe() on a connected subscriber fires on_subscribed again once confirmed.
+// A late subscribe() on a connected subscriber fires on_subscribed again once confirmed (without
+// flipping connected()).
+// A hung (SIGSTOPped) server is not detected here: a SUBSCRIBE-mode hiredis 0.14 context cannot
+// PING. A killed or restarted server is (the socket closes).
 class Subscriber {
  public:
   using MessageCallback =
