@@ -10,7 +10,11 @@ Error error_from_context(const redisAsyncContext* ac, std::string_view what) {
   std::string msg = "redis: ";
   msg += what;
   if (ac == nullptr) return make_error(msg + ": out of memory");
-  switch (ac->err) {
+  // During the connect callback only the inner context carries the error; ac->err is a copy
+  // made later.
+  int err = ac->c.err != 0 ? ac->c.err : ac->err;
+  const char* errstr = ac->c.err != 0 ? ac->c.errstr : ac->errstr;
+  switch (err) {
     case 0:
       return make_error(msg);
     case REDIS_ERR_IO:
@@ -30,9 +34,9 @@ Error error_from_context(const redisAsyncContext* ac, std::string_view what) {
       break;
   }
   // hiredis's errstr holds strerror/protocol text only (never command data or credentials).
-  if (ac->errstr[0] != '\0') {
+  if (errstr[0] != '\0') {
     msg += " (";
-    msg += ac->errstr;
+    msg += errstr;
     msg += ")";
   }
   return make_error(msg);

@@ -1,0 +1,294 @@
+#include <gtest/gtest.h>
+
+#include <asio/io_context.hpp>
+#include <chrono>
+#include <optional>
+
+#include "clickrace/redis/client.hpp"
+#include "clickrace/redis/script.hpp"
+#include "clickrace/redis/subscriber.hpp"
+#include "redis_server.hpp"
+
+namespace clickrace::redis {
+namespace {
+
+using namespace std::chrono_literals;
+using test::RedisServer;
+using test::RedisSync;
+
+// Runs the loop until `pred` holds or `limit` passes; never waits unboundedly.
+template <typename Pred>
+bool run_until(asio::io_context& io, Pred pred, std::chrono::milliseconds limit = 10s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    io.restart();
+    io.run_for(5ms);
+  }
+  return true;
+}
+
+Options fast_options(const RedisServer& server) {
+  Options base;
+  base.backoff_initial = 20ms;
+  base.backoff_max = 200ms;
+  base.connect_timeout = 500ms;
+  auto o = parse_url(server.url(), base);
+  EXPECT_TRUE(o);
+  return *o;
+}
+
+// Issues one command and runs the loop until it completes.
+std::optional<Result<Reply>> run_command(asio::io_context& io, Client& c,
+                                         std::vector<std::string> args,
+                                         std::chrono::milliseconds timeout = 2s) {
+  std::optional<Result<Reply>> out;
+  c.command(
+      std::move(args), [&](Result<Reply> r) { out.emplace(std::move(r)); }, timeout);
+  run_until(
+      io, [&] { return out.has_value(); }, timeout + 5s);
+  return out;
+}
+
+class RedisClientTest : public ::testing::Test {
+ protected:
+  RedisServer server;
+  asio::io_context io;
+};
+
+TEST_F(RedisClientTest, Command) {
+  Client c(io, fast_options(server));
+  c.start();
+  ASSERT_TRUE(run_until(io, [&] { return c.connected(); }));
+  auto r = run_command(io, c, {"SET", "k", std::string("v\0x", 3)});
+  ASSERT_TRUE(r && r->ok());
+  EXPECT_TRUE((*r)->is_status());
+  r = run_command(io, c, {"GET", "k"});
+  ASSERT_TRUE(r && r->ok());
+  EXPECT_EQ((*r)->str(), std::string("v\0x", 3));
+  r = run_command(io, c, {"GET", "missing"});
+  EXPECT_TRUE((*r)->is_nil());
+  // A server error is a Reply of error type, not a transport error.
+  r = run_command(io, c, {"INCR", "k"});
+  ASSERT_TRUE(r->ok());
+  EXPECT_TRUE((*r)->is_error()) << (*r)->debug_string();
+  EXPECT_EQ(c.metrics().error_replies, 1u);
+}
+
+TEST_F(RedisClientTest, SelectsTheDatabaseFromTheUrl) {
+  auto o = parse_url(server.url(3), fast_options(server));
+  ASSERT_TRUE(o);
+  Client c(io, *o);
+  c.start();
+  ASSERT_TRUE(run_until(io, [&] { return c.connected(); }));
+  ASSERT_TRUE(run_command(io, c, {"SET", "in3", "yes"})->ok());
+  RedisSync sync(server.port());
+  EXPECT_TRUE(sync.cmd({"GET", "in3"}).is_nil());
+  sync.cmd({"SELECT", "3"});
+  EXPECT_EQ(sync.cmd({"GET", "in3"}).str, "yes");
+}
+
+TEST_F(RedisClientTest, PipelinedBurstAnsweredInOrder) {
+  Client c(io, fast_options(server));
+  std::vector<std::chrono::microseconds> rtts;
+  c.set_round_trip_hook([&](std::chrono::microseconds d) { rtts.push_back(d); });
+  c.start();
+  ASSERT_TRUE(run_until(io, [&] { return c.connected(); }));
+  constexpr int kN = 10000;
+  std::vector<long long> got;
+  int failures = 0;
+  for (int i = 0; i < kN; ++i) {
+    c.command(
+        {"INCR", "counter"},
+        [&](Result<Reply> r) {
+          if (!r || !r->is_integer()) {
+            ++failures;
+            return;
+          }
+          got.push_back(r->integer());
+        },
+        10s);
+  }
+  EXPECT_EQ(c.pending(), static_cast<size_t>(kN));
+  ASSERT_TRUE(run_until(
+      io, [&] { return got.size() + failures == kN; }, 30s));
+  EXPECT_EQ(failures, 0);
+  for (int i = 0; i < kN; ++i) ASSERT_EQ(got[i], i + 1) << "reply " << i << " out of order";
+  EXPECT_EQ(rtts.size(), static_cast<size_t>(kN));
+  EXPECT_EQ(c.metrics().replies, static_cast<uint64_t>(kN));
+  EXPECT_EQ(c.pending(), 0u);
+}
+
+TEST_F(RedisClientTest, BadUrlIsAnError) {
+  EXPECT_FALSE(parse_url("redis//127.0.0.1:6379"));
+  EXPECT_FALSE(parse_url("redis://127.0.0.1:notaport"));
+}
+
+TEST_F(RedisClientTest, FailsFastWhileDisconnected) {
+  Client c(io, fast_options(server));
+  // Not started: nothing is queued, the callback gets an error on the next loop turn.
+  std::optional<Result<Reply>> r;
+  c.command(
+      {"PING"}, [&](Result<Reply> x) { r.emplace(std::move(x)); }, 10s);
+  EXPECT_FALSE(r.has_value()) << "must not complete inside command()";
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(run_until(
+      io, [&] { return r.has_value(); }, 1s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  ASSERT_FALSE(r->ok());
+  EXPECT_TRUE(is_not_connected(r->error()));
+}
+
+TEST_F(RedisClientTest, ReconnectsAfterServerRestart) {
+  Client c(io, fast_options(server));
+  std::vector<bool> states;
+  c.on_state([&](bool up) { states.push_back(up); });
+  c.start();
+  ASSERT_TRUE(run_until(io, [&] { return c.connected(); }));
+  ASSERT_TRUE(run_command(io, c, {"SET", "durable", "1"})->ok());
+
+  server.kill();
+  ASSERT_TRUE(run_until(io, [&] { return !c.connected(); }));
+  auto r = run_command(io, c, {"GET", "durable"}, 10s);
+  ASSERT_TRUE(r && !r->ok());
+  EXPECT_TRUE(is_not_connected(r->error())) << r->error().message;
+  // Keep failing fast for a while: backoff retries against a closed port.
+  run_until(
+      io, [] { return false; }, 300ms);
+  EXPECT_FALSE(c.connected());
+
+  server.start();
+  ASSERT_TRUE(run_until(
+      io, [&] { return c.connected(); }, 10s));
+  r = run_command(io, c, {"GET", "durable"});
+  ASSERT_TRUE(r && r->ok());
+  EXPECT_EQ((*r)->str(), "1");  // AOF: same data after the restart
+  run_until(
+      io, [&] { return states.size() >= 3; }, 1s);
+  EXPECT_EQ(states, (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(c.metrics().connects, 2u);
+}
+
+TEST_F(RedisClientTest, TimesOutAgainstPausedServerThenRecovers) {
+  Options o = fast_options(server);
+  o.unhealthy_after = 600ms;
+  Client c(io, o);
+  c.start();
+  ASSERT_TRUE(run_until(io, [&] { return c.connected(); }));
+
+  server.pause();
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = run_command(io, c, {"PING"}, 300ms);
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_TRUE(r && !r->ok());
+  EXPECT_TRUE(is_timeout(r->error())) << r->error().message;
+  EXPECT_LT(took, 2s);  // about the timeout, generous for a loaded machine
+
+  // Keep the commands coming: once the server has been silent past unhealthy_after, the
+  // connection is dropped instead of piling more commands behind the stuck ones.
+  ASSERT_TRUE(run_until(
+      io,
+      [&] {
+        if (c.connected()) run_command(io, c, {"PING"}, 300ms);
+        return c.metrics().unhealthy_drops > 0;
+      },
+      10s));
+  EXPECT_FALSE(c.connected());
+  // TCP connects to a stopped server still succeed (backlog); the handshake PING must not.
+  run_until(
+      io, [] { return false; }, 1200ms);
+  EXPECT_FALSE(c.connected());
+
+  server.resume();
+  ASSERT_TRUE(run_until(
+      io, [&] { return c.connected(); }, 10s));
+  r = run_command(io, c, {"PING"});
+  ASSERT_TRUE(r && r->ok()) << r->error().message;
+  EXPECT_EQ((*r)->str(), "PONG");
+}
+
+TEST_F(RedisClientTest, LateReplyAfterTimeoutIsDiscarded) {
+  Client c(io, fast_options(server));
+  c.start();
+  ASSERT_TRUE(run_until(io, [&] { return c.connected(); }));
+  server.pause();
+  auto r = run_command(io, c, {"INCR", "late"}, 100ms);
+  ASSERT_TRUE(r && !r->ok());
+  EXPECT_TRUE(is_timeout(r->error()));
+  server.resume();  // default unhealthy_after (3 s) has not passed: same connection
+  r = run_command(io, c, {"INCR", "late"});
+  ASSERT_TRUE(r && r->ok()) << r->error().message;
+  EXPECT_EQ((*r)->integer(), 2);  // the timed-out INCR did run; its reply went nowhere
+  EXPECT_EQ(c.metrics().late_replies, 1u);
+  EXPECT_EQ(c.metrics().timeouts, 1u);
+}
+
+TEST_F(RedisClientTest, CloseAndDestroyWithCommandsInFlight) {
+  auto c = std::make_unique<Client>(io, fast_options(server));
+  c->start();
+  ASSERT_TRUE(run_until(io, [&] { return c->connected(); }));
+  server.pause();
+  std::optional<Result<Reply>> closed;
+  c->command(
+      {"PING"}, [&](Result<Reply> r) { closed.emplace(std::move(r)); }, 10s);
+  c->close();
+  ASSERT_TRUE(run_until(
+      io, [&] { return closed.has_value(); }, 1s));
+  ASSERT_FALSE(closed->ok());
+  EXPECT_EQ(closed->error().message, kErrClosed);
+  EXPECT_FALSE(c->connected());
+
+  auto d = std::make_unique<Client>(io, fast_options(server));
+  server.resume();
+  d->start();
+  ASSERT_TRUE(run_until(io, [&] { return d->connected(); }));
+  server.pause();
+  bool called = false;
+  for (int i = 0; i < 100; ++i)
+    d->command(
+        {"PING"}, [&](Result<Reply>) { called = true; }, 50ms);
+  d.reset();  // in flight: dropped, never called
+  io.restart();
+  io.run_for(200ms);
+  EXPECT_FALSE(called);
+  server.resume();
+}
+
+TEST_F(RedisClientTest, ScriptRecoversFromNoscript) {
+  Client c(io, fast_options(server));
+  c.start();
+  ASSERT_TRUE(run_until(io, [&] { return c.connected(); }));
+  Script script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  auto loaded = run_command(io, c, {"SCRIPT", "LOAD", script.source()});
+  ASSERT_TRUE(loaded && loaded->ok());
+  EXPECT_EQ((*loaded)->str(), script.sha1());
+
+  auto call = [&] {
+    std::optional<Result<Reply>> out;
+    script.call(c, {"s"}, {"5"}, [&](Result<Reply> r) { out.emplace(std::move(r)); });
+    run_until(io, [&] { return out.has_value(); });
+    return out;
+  };
+  auto r = call();
+  ASSERT_TRUE(r && r->ok());
+  EXPECT_EQ((*r)->integer(), 5);
+  ASSERT_TRUE(run_command(io, c, {"SCRIPT", "FLUSH"})->ok());
+  r = call();  // NOSCRIPT -> EVAL, transparently
+  ASSERT_TRUE(r && r->ok()) << (r ? (*r)->debug_string() : "");
+  EXPECT_EQ((*r)->integer(), 10);
+  EXPECT_EQ(c.metrics().error_replies, 1u);  // the one NOSCRIPT
+  r = call();                                // cached again by EVAL: EVALSHA works directly
+  EXPECT_EQ((*r)->integer(), 15);
+  EXPECT_EQ(c.metrics().error_replies, 1u);
+
+  // A Lua error is an error Reply.
+  Script bad("return redis.error_reply('NOROUND no round is running yet')");
+  std::optional<Result<Reply>> out;
+  bad.call(c, {}, {}, [&](Result<Reply> x) { out.emplace(std::move(x)); });
+  ASSERT_TRUE(run_until(io, [&] { return out.has_value(); }));
+  ASSERT_TRUE(out->ok());
+  EXPECT_TRUE((*out)->is_error_code("NOROUND")) << (*out)->debug_string();
+}
+
+}  // namespace
+}  // namespace clickrace::redis
