@@ -119,8 +119,7 @@ void Connection::on_handshake_reply(redisAsyncContext* ac, void* reply, void* pr
   if (r == nullptr || self->state_ != State::connecting) return;  // freed: handled elsewhere
   const char* what = static_cast<const char*>(privdata);
   if (r->type == REDIS_REPLY_ERROR) {
-    // Log the server's words for AUTH only by command name: they never echo the password, but
-    // keep the policy simple.
+    // Redis's error text (e.g. WRONGPASS ...) never echoes the arguments, so it is safe to log.
     CR_LOG(error) << self->name_ << ": " << what << " failed: " << std::string(r->str, r->len);
     self->handshake_done(false);
     return;
