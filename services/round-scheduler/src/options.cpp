@@ -1,0 +1,95 @@
+#include "options.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <random>
+
+#include "clickrace/core/log.hpp"
+#include "clickrace/redis/options.hpp"
+
+namespace clickrace::scheduler {
+namespace {
+
+using Validator = std::function<std::optional<std::string>(const std::string&)>;
+
+std::optional<std::string> check_url(const std::string& url) {
+  auto parsed = redis::parse_url(url);
+  if (!parsed) return parsed.error().message;
+  return std::nullopt;
+}
+
+std::optional<std::string> check_level(const std::string& level) {
+  if (core::parse_log_level(level)) return std::nullopt;
+  return std::string("expected trace, debug, info, warn, error or off");
+}
+
+std::optional<std::string> check_id(const std::string& id) {
+  if (id.size() > 128) return std::string("at most 128 characters");
+  for (char c : id) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 127) {
+      return std::string("no spaces or control characters");
+    }
+  }
+  return std::nullopt;
+}
+
+std::string default_id() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, 8, "host");
+  std::random_device rd;
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "%06x", static_cast<unsigned>(rd() & 0xffffff));
+  return std::string(host) + "-" + std::to_string(getpid()) + "-" + suffix;
+}
+
+}  // namespace
+
+void register_options(core::OptionSet& set, Options& opts) {
+  set.add("CLICKRACE_REDIS_URL", &opts.redis_url,
+          "Redis URL redis://[[user]:password@]host[:port][/db]", Validator(check_url))
+      .add("CLICKRACE_KEY_PREFIX", &opts.key_prefix, "prefix of every Redis key and channel")
+      .add("CLICKRACE_SCHEDULER_PORT", &opts.port,
+           "admin HTTP port (/healthz /readyz /metrics /status); 0 picks a free one", 0, 65535)
+      .add("CLICKRACE_ROUND_MS", &opts.round_ms,
+           "round length in ms; a change applies from the next round boundary", 50, 86'400'000)
+      .add("CLICKRACE_LEASE_MS", &opts.lease_ms,
+           "leadership lease in ms: failover time, and how long a leader acts without renewing",
+           300, 600'000)
+      .add("CLICKRACE_LEADERBOARD_MS", &opts.leaderboard_ms,
+           "how often the leader publishes the Leaderboard event, in ms", 50, 3'600'000)
+      .add("CLICKRACE_SCHEDULER_ID", &opts.scheduler_id,
+           "identity in the leadership lease (default: <hostname>-<pid>-<random>)",
+           Validator(check_id))
+      .add("CLICKRACE_LOG_LEVEL", &opts.log_level, "trace, debug, info, warn, error or off",
+           Validator(check_level))
+      .add("CLICKRACE_ROUND_TTL_S", &opts.round_ttl_s,
+           "seconds a closed round's scores and result are kept (the stream keeps history)", 60,
+           365LL * 24 * 3600)
+      .add("CLICKRACE_STREAM_MAXLEN", &opts.stream_maxlen,
+           "approximate cap of the rounds stream (entries)", 100, 100'000'000);
+}
+
+std::optional<std::string> finish_options(Options& opts) {
+  if (opts.key_prefix.size() > 200) return std::string("CLICKRACE_KEY_PREFIX: at most 200 bytes");
+  if (opts.scheduler_id.empty()) opts.scheduler_id = default_id();
+  return std::nullopt;
+}
+
+Options parse_options_or_exit(int argc, const char* const* argv) {
+  Options opts;
+  core::OptionSet set("round-scheduler",
+                      "The clickrace round scheduler: the single owner of round timing, through a "
+                      "lease in Redis.");
+  register_options(set, opts);
+  set.parse_or_exit(argc, argv);
+  if (auto err = finish_options(opts)) {
+    std::fprintf(stderr, "round-scheduler: %s\n", err->c_str());
+    std::exit(2);
+  }
+  return opts;
+}
+
+}  // namespace clickrace::scheduler

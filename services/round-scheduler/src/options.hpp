@@ -1,0 +1,46 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "clickrace/core/config.hpp"
+
+namespace clickrace::scheduler {
+
+// Every setting of the round scheduler. Each has a default here, an environment variable and a
+// flag (CLICKRACE_ROUND_MS -> --round-ms); `round-scheduler --help` lists them.
+struct Options {
+  // Redis holding the schedule, the lease, the rounds and the events channel.
+  std::string redis_url = "redis://127.0.0.1:6379/0";
+  // Prefix of every key and channel; lets several deployments (or tests) share one Redis.
+  std::string key_prefix = "clickrace:";
+  // Admin HTTP port (/healthz /readyz /metrics /status); 0 picks a free port and prints it.
+  int port = 8081;
+  // Round length. A change applies from the next round boundary, never mid-round.
+  int64_t round_ms = 30000;
+  // Leadership lease. A standby takes over within one lease after the leader dies; a leader that
+  // could not renew for this long stops acting. Renewed every lease_ms / 3.
+  int64_t lease_ms = 3000;
+  // How often the leader publishes the Leaderboard event.
+  int64_t leaderboard_ms = 1000;
+  // Identity in the lease; must differ between schedulers. Empty: "<hostname>-<pid>-<random>".
+  std::string scheduler_id;
+  // trace, debug, info, warn, error or off.
+  std::string log_level = "info";
+  // Expiry of a closed round's scores and result (the stream keeps history).
+  int64_t round_ttl_s = 7 * 24 * 3600;
+  // Cap of the `rounds` stream (approximate, MAXLEN ~).
+  int64_t stream_maxlen = 10000;
+};
+
+// Registers every option of `opts` on `set` (defaults are the values already in `opts`).
+void register_options(core::OptionSet& set, Options& opts);
+
+// Checks relations between options (each one alone is range-checked by the OptionSet) and fills
+// derived defaults (scheduler_id). Returns an error text fit to print.
+std::optional<std::string> finish_options(Options& opts);
+
+// Parses the environment and the command line; --help exits 0, a bad value exits 2.
+Options parse_options_or_exit(int argc, const char* const* argv);
+
+}  // namespace clickrace::scheduler

@@ -1,0 +1,132 @@
+#include "round_closer.hpp"
+
+#include <random>
+
+#include "clickrace/bus/lua_scripts.hpp"
+#include "clickrace/core/log.hpp"
+#include "replies.hpp"
+
+namespace clickrace::scheduler {
+namespace {
+
+double unit_random() {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+}  // namespace
+
+RoundCloser::RoundCloser(Context& ctx, std::function<bool()> leading,
+                         std::function<void()> not_leader, std::function<void(int64_t)> closed)
+    : ctx_(ctx),
+      leading_(std::move(leading)),
+      not_leader_(std::move(not_leader)),
+      closed_(std::move(closed)),
+      script_(bus::lua::close_round),
+      timer_(ctx.io),
+      backoff_(std::chrono::milliseconds(50), std::chrono::milliseconds(1000), 0.2) {}
+
+void RoundCloser::start() {
+  stop();
+  running_ = true;
+  backoff_.reset();
+  read_closed(gen_);
+}
+
+void RoundCloser::stop() {
+  ++gen_;
+  running_ = false;
+  next_.reset();
+  timer_.cancel();
+}
+
+void RoundCloser::wait_then(uint64_t gen, int64_t ms, void (RoundCloser::*step)(uint64_t)) {
+  timer_.expires_after(std::chrono::milliseconds(ms));
+  timer_.async_wait([this, gen, step](const asio::error_code& ec) {
+    if (ec || gen != gen_) return;
+    (this->*step)(gen);
+  });
+}
+
+void RoundCloser::retry(uint64_t gen, void (RoundCloser::*step)(uint64_t)) {
+  ctx_.metrics.redis_errors.fetch_add(1);
+  wait_then(gen, backoff_.next(unit_random()).count(), step);
+}
+
+// The closed pointer is re-read at every term: another leader may have closed rounds meanwhile.
+void RoundCloser::read_closed(uint64_t gen) {
+  ctx_.redis.command({"GET", ctx_.keys.closed()}, [this, gen](Result<redis::Reply> r) {
+    if (gen != gen_) return;
+    if (!r) {
+      CR_LOG(warn) << "reading the closed round failed: " << r.error().message;
+      return retry(gen, &RoundCloser::read_closed);
+    }
+    auto closed = parse_optional_int(*r);
+    if (!closed || !ctx_.schedule) {
+      CR_LOG(error) << "cannot plan closes: "
+                    << (closed ? std::string("no schedule") : closed.error().message);
+      return retry(gen, &RoundCloser::read_closed);
+    }
+    backoff_.reset();
+    next_ = next_to_close(*ctx_.schedule, *closed);
+    if (*closed) closed_(**closed);
+    CR_LOG(info) << "leading: next round to close is " << *next_;
+    arm(gen);
+  });
+}
+
+void RoundCloser::arm(uint64_t gen) {
+  int64_t deadline = close_deadline(*ctx_.schedule, *next_);
+  wait_then(gen, delay_until(deadline, mono_now_ms(), ctx_.offset.offset()), &RoundCloser::close);
+}
+
+void RoundCloser::close(uint64_t gen) {
+  if (!leading_()) return;  // the lease ran out; the scheduler stops us
+  int64_t round = *next_;
+  const auto& o = ctx_.opts;
+  auto timeout = std::chrono::milliseconds(std::max<int64_t>(200, o.lease_ms / 3));
+  script_.call(
+      ctx_.redis, {ctx_.keys.leader(), ctx_.keys.schedule()},
+      {ctx_.keys.prefix(), o.scheduler_id, std::to_string(round), std::to_string(o.round_ttl_s),
+       std::to_string(o.stream_maxlen)},
+      [this, gen, round](Result<redis::Reply> r) {
+        if (gen != gen_) return;
+        if (!r) {
+          // The script may or may not have run: closing again is harmless (DONE).
+          CR_LOG(warn) << "closing round " << round << " failed: " << r.error().message;
+          return retry(gen, &RoundCloser::close);
+        }
+        auto out = parse_close_reply(*r);
+        if (!out) {
+          CR_LOG(error) << "closing round " << round << ": " << out.error().message;
+          return retry(gen, &RoundCloser::close);
+        }
+        backoff_.reset();
+        switch (out->kind) {
+          case CloseOutcome::Kind::not_leader:
+            CR_LOG(warn) << "close_round: not the leader any more";
+            not_leader_();
+            return;
+          case CloseOutcome::Kind::early:
+            // Our clock estimate ran ahead of Redis: wait what Redis says (at least 1 ms).
+            return wait_then(gen, std::max<int64_t>(1, out->ms_left), &RoundCloser::close);
+          case CloseOutcome::Kind::closed: {
+            ctx_.metrics.rounds_closed.fetch_add(1);
+            auto result = bus::parse_round_result(out->result_json);
+            if (result) ctx_.metrics.close_lag_ms.observe(ctx_.redis_now() - result->ended_at);
+            CR_LOG(info) << "closed round " << round;
+            break;
+          }
+          case CloseOutcome::Kind::already_closed:
+            ctx_.metrics.rounds_already_closed.fetch_add(1);
+            CR_LOG(debug) << "round " << round << " was already closed";
+            break;
+        }
+        next_ = round + 1;
+        closed_(round);
+        arm(gen);
+      },
+      timeout);
+}
+
+}  // namespace clickrace::scheduler

@@ -1,0 +1,57 @@
+#pragma once
+#include <asio/steady_timer.hpp>
+#include <functional>
+#include <string>
+
+#include "clickrace/bus/events.hpp"
+#include "clickrace/redis/script.hpp"
+#include "context.hpp"
+#include "leaderboard_publisher.hpp"
+#include "lease_state.hpp"
+#include "round_closer.hpp"
+
+namespace clickrace::scheduler {
+
+// The scheduler's event-loop side: keeps (or polls for) the lease, keeps the schedule fresh, and
+// while leading runs the RoundCloser and the LeaderboardPublisher. Single-threaded: construct,
+// start and stop on the io_context thread (or before it runs).
+class Scheduler {
+ public:
+  explicit Scheduler(Context& ctx);
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  void start();
+  // Stops acting, releases the lease if held (bounded wait), then calls `done`.
+  void stop(std::function<void()> done);
+
+ private:
+  bool leading() const { return lease_.leading(mono_now_ms()); }
+  void lease_tick();
+  void on_lease_answer(Result<redis::Reply> r, int64_t sent);
+  void apply(Transition t);
+  void arm_expiry();
+  void refresh_schedule(bool then_start_closing);
+  void observe();
+  void publish_status();
+  void redis_ok();
+  void maybe_announce_first_round(const bus::ScheduleReply& s);
+
+  Context& ctx_;
+  LeaseState lease_;
+  redis::Script lease_script_;
+  redis::Script schedule_script_;
+  RoundCloser closer_;
+  LeaderboardPublisher leaderboard_;
+  asio::steady_timer lease_timer_;
+  asio::steady_timer expiry_timer_;  // steps down exactly when an unrenewed lease runs out
+  bool stopping_ = false;
+  bool lease_failing_ = false;
+  bool lease_in_flight_ = false;  // one lease attempt at a time
+  bool starting_ = false;         // a refresh that starts closing is in flight
+  std::string lease_holder_;
+  int64_t last_closed_ = 0;
+  int64_t redis_ok_at_ = 0;
+};
+
+}  // namespace clickrace::scheduler
