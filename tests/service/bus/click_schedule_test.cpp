@@ -1,0 +1,228 @@
+#include <gtest/gtest.h>
+
+#include "bus_fixture.hpp"
+#include "clickrace/bus/events.hpp"
+#include "clickrace/core/round_math.hpp"
+
+namespace clickrace::test {
+namespace {
+
+constexpr int64_t kLong = 1'000'000;  // rounds long enough that no boundary passes mid-test
+
+std::vector<std::pair<std::string, std::string>> hgetall(const Reply& r) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t i = 0; i + 1 < r.elements.size(); i += 2) {
+    out.emplace_back(r.elements[i].str, r.elements[i + 1].str);
+  }
+  return out;
+}
+
+using ClickScript = BusTest;
+
+TEST_F(ClickScript, NoScheduleAnswersNoRound) {
+  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), "alice", "1"});
+  ASSERT_TRUE(r.is_error());
+  EXPECT_EQ(r.str, "NOROUND no round is running yet");
+}
+
+TEST_F(ClickScript, BatchIsAttributedToTheCurrentRoundWithTotals) {
+  int64_t now = redis_now();
+  write_schedule(now - 5 * kLong - kLong / 2, kLong);  // round 6 is running
+  Reply r = eval(bus::lua::click, {keys_.schedule()},
+                 {keys_.prefix(), "alice", "3", "bob", "2", "alice", "4"});
+  ASSERT_EQ(r.type, REDIS_REPLY_ARRAY) << r.str;
+  ASSERT_EQ(r.elements.size(), 4u);
+  EXPECT_EQ(r.elements[0].integer, 6);
+  EXPECT_EQ(r.elements[1].integer, 3);
+  EXPECT_EQ(r.elements[2].integer, 2);
+  EXPECT_EQ(r.elements[3].integer, 7);
+  EXPECT_EQ(cmd({"GET", keys_.total(6)}).str, "9");
+  EXPECT_EQ(cmd({"ZSCORE", keys_.scores(6), "alice"}).str, "7");
+  EXPECT_EQ(cmd({"ZSCORE", keys_.scores(6), "bob"}).str, "2");
+
+  Reply again = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), "bob", "1"});
+  EXPECT_EQ(again.elements.at(1).integer, 3);
+  EXPECT_EQ(cmd({"GET", keys_.total(6)}).str, "10");
+}
+
+TEST_F(ClickScript, RoundAgreesWithTheCppRoundMath) {
+  int64_t now = redis_now();
+  write_schedule(now - 123'456, 777, 40);
+  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), "x", "1"});
+  int64_t after = redis_now();
+  auto s = bus::schedule_from_hash(hgetall(cmd({"HGETALL", keys_.schedule()})));
+  ASSERT_TRUE(s);
+  int64_t lo = core::round_at(*s, now).id, hi = core::round_at(*s, after).id;
+  EXPECT_GE(r.elements.at(0).integer, lo);
+  EXPECT_LE(r.elements.at(0).integer, hi);
+}
+
+TEST_F(ClickScript, PendingChangeIsUsedOnceReached) {
+  int64_t now = redis_now();
+  // Main segment says round ~1001; the reached change says round 500 started 1 s ago.
+  write_schedule(now - 1000 * kLong, kLong);
+  cmd({"HSET", keys_.schedule(), "next_epoch", std::to_string(now - 1000), "next_len",
+       std::to_string(kLong), "next_base", "500"});
+  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), "a", "1"});
+  EXPECT_EQ(r.elements.at(0).integer, 500);
+}
+
+TEST_F(ClickScript, BeforeTheEpochCountsInTheFirstRound) {
+  write_schedule(redis_now() + kLong, kLong, 1);
+  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), "a", "2"});
+  EXPECT_EQ(r.elements.at(0).integer, 1);
+}
+
+TEST_F(ClickScript, BadArgumentsAreRejectedAndWriteNothing) {
+  write_schedule(redis_now() - 10, kLong);
+  const std::vector<std::vector<std::string>> bad = {
+      {keys_.prefix()},
+      {keys_.prefix(), "alice"},
+      {keys_.prefix(), "alice", "0"},
+      {keys_.prefix(), "alice", "-1"},
+      {keys_.prefix(), "alice", "1.5"},
+      {keys_.prefix(), "alice", "abc"},
+      {keys_.prefix(), "alice", "1e3"},
+      {keys_.prefix(), "alice", "01"},
+      {keys_.prefix(), "alice", "1000001"},
+      {keys_.prefix(), "", "1"},
+      {keys_.prefix(), std::string(65, 'n'), "1"},
+      {keys_.prefix(), "ok", "1", "alice", "x"},  // one bad pair spoils the batch
+  };
+  for (const auto& args : bad) {
+    Reply r = eval(bus::lua::click, {keys_.schedule()}, args);
+    ASSERT_TRUE(r.is_error()) << args.size();
+    EXPECT_EQ(r.str.rfind("BADARG ", 0), 0u) << r.str;
+  }
+  EXPECT_TRUE(cmd({"GET", keys_.total(1)}).is_nil());
+  EXPECT_EQ(cmd({"EXISTS", keys_.scores(1)}).integer, 0);
+  Reply ok = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), "alice", "1000000"});
+  EXPECT_EQ(ok.elements.at(1).integer, 1000000);
+}
+
+using ScheduleScript = BusTest;
+
+TEST_F(ScheduleScript, CreatesOnceAtRedisTime) {
+  int64_t before = redis_now();
+  Reply r = eval(bus::lua::schedule, {keys_.schedule()}, {"500"});
+  int64_t after = redis_now();
+  ASSERT_EQ(r.elements.size(), 7u) << r.str;
+  EXPECT_GE(r.elements[0].integer, before);
+  EXPECT_LE(r.elements[0].integer, after);
+  EXPECT_EQ(r.elements[1].integer, 500);
+  EXPECT_EQ(r.elements[2].integer, 1);
+  EXPECT_EQ(r.elements[3].integer, 0);
+  EXPECT_EQ(r.elements[4].integer, 0);
+  EXPECT_EQ(r.elements[5].integer, 0);
+  EXPECT_GE(r.elements[6].integer, r.elements[0].integer);
+
+  Reply again = eval(bus::lua::schedule, {keys_.schedule()}, {"500"});
+  EXPECT_EQ(again.elements[0].integer, r.elements[0].integer);  // not recreated
+
+  std::vector<int64_t> ints;
+  for (auto& e : again.elements) ints.push_back(e.integer);
+  auto parsed = bus::schedule_from_reply(ints);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->schedule.len, 500);
+}
+
+TEST_F(ScheduleScript, LengthChangeWaitsForTheRoundBoundary) {
+  int64_t now = redis_now();
+  int64_t epoch = now - 2 * kLong - 10;  // round 3 running
+  write_schedule(epoch, kLong);
+  Reply r = eval(bus::lua::schedule, {keys_.schedule()}, {"200"});
+  ASSERT_EQ(r.elements.size(), 7u) << r.str;
+  EXPECT_EQ(r.elements[1].integer, kLong);  // the running round keeps its length
+  EXPECT_EQ(r.elements[3].integer, epoch + 3 * kLong);
+  EXPECT_EQ(r.elements[4].integer, 200);
+  EXPECT_EQ(r.elements[5].integer, 4);
+  // A second, different request while one is pending changes nothing.
+  Reply r2 = eval(bus::lua::schedule, {keys_.schedule()}, {"300"});
+  EXPECT_EQ(r2.elements[4].integer, 200);
+
+  // The C++ plan agrees.
+  core::Schedule s = core::with_length_change(core::Schedule{epoch, kLong, 1, {}, {}}, 200, now);
+  EXPECT_EQ(*s.pending, (core::Segment{epoch + 3 * kLong, 200, 4}));
+}
+
+TEST_F(ScheduleScript, ReachedChangeIsPromotedAndThePreviousSegmentKept) {
+  int64_t now = redis_now();
+  int64_t epoch = now - 2500;  // 1000 ms rounds; round 3 would be running
+  write_schedule(epoch, 1000);
+  cmd({"HSET", keys_.schedule(), "next_epoch", std::to_string(epoch + 2000), "next_len", "200",
+       "next_base", "3"});
+  Reply r = eval(bus::lua::schedule, {keys_.schedule()}, {"200"});
+  ASSERT_EQ(r.elements.size(), 7u) << r.str;
+  EXPECT_EQ(r.elements[0].integer, epoch + 2000);
+  EXPECT_EQ(r.elements[1].integer, 200);
+  EXPECT_EQ(r.elements[2].integer, 3);
+  EXPECT_EQ(r.elements[4].integer, 0);
+  auto s = bus::schedule_from_hash(hgetall(cmd({"HGETALL", keys_.schedule()})));
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->pending);
+  ASSERT_TRUE(s->previous);
+  EXPECT_EQ(*s->previous, (core::Segment{epoch, 1000, 1}));
+  EXPECT_EQ(core::window_of(*s, 2), (core::RoundWindow{2, epoch + 1000, epoch + 2000}));
+
+  // After a promotion a new change can be planned.
+  Reply r2 = eval(bus::lua::schedule, {keys_.schedule()}, {"400"});
+  EXPECT_EQ(r2.elements[4].integer, 400);
+  int64_t id = core::round_at(*s, r2.elements[6].integer).id;
+  EXPECT_EQ(r2.elements[5].integer, id + 1);
+  EXPECT_EQ(r2.elements[3].integer, core::window_of(*s, id).ends_at);
+}
+
+TEST_F(ScheduleScript, BadLengthIsRejected) {
+  for (std::string bad : {"0", "-5", "abc", "1.5", ""}) {
+    Reply r = eval(bus::lua::schedule, {keys_.schedule()}, {bad});
+    ASSERT_TRUE(r.is_error()) << bad;
+    EXPECT_EQ(r.str.rfind("BADARG ", 0), 0u);
+  }
+  EXPECT_TRUE(eval(bus::lua::schedule, {keys_.schedule()}, {}).is_error());
+  EXPECT_EQ(cmd({"EXISTS", keys_.schedule()}).integer, 0);
+}
+
+using LeaseScript = BusTest;
+
+TEST_F(LeaseScript, AcquireRenewStealRelease) {
+  auto lease = [&](const std::string& op, const std::string& who, const std::string& ttl) {
+    return eval(bus::lua::lease, {keys_.leader()}, {op, who, ttl});
+  };
+  EXPECT_EQ(lease("acquire", "A", "5000").integer, 1);
+  EXPECT_EQ(cmd({"GET", keys_.leader()}).str, "A");
+  EXPECT_EQ(lease("acquire", "B", "5000").integer, 0);  // held by A: no steal
+  EXPECT_EQ(cmd({"GET", keys_.leader()}).str, "A");
+  cmd({"PEXPIRE", keys_.leader(), "1000"});
+  EXPECT_EQ(lease("acquire", "A", "60000").integer, 1);  // renew extends
+  EXPECT_GT(cmd({"PTTL", keys_.leader()}).integer, 50000);
+  EXPECT_EQ(lease("release", "B", "0").integer, 0);  // not B's: ignored
+  EXPECT_EQ(cmd({"GET", keys_.leader()}).str, "A");
+  EXPECT_EQ(lease("release", "A", "0").integer, 1);
+  EXPECT_TRUE(cmd({"GET", keys_.leader()}).is_nil());
+  EXPECT_EQ(lease("acquire", "B", "5000").integer, 1);
+}
+
+TEST_F(LeaseScript, ExpiresSoAnotherHolderCanTakeOver) {
+  EXPECT_EQ(eval(bus::lua::lease, {keys_.leader()}, {"acquire", "A", "100"}).integer, 1);
+  EXPECT_TRUE(eventually([&] { return cmd({"EXISTS", keys_.leader()}).integer == 0; }, 1s));
+  EXPECT_EQ(eval(bus::lua::lease, {keys_.leader()}, {"acquire", "B", "5000"}).integer, 1);
+  EXPECT_EQ(cmd({"GET", keys_.leader()}).str, "B");
+}
+
+TEST_F(LeaseScript, BadArgumentsAreRejected) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"steal", "A", "100"},
+                                                                {"acquire", "", "100"},
+                                                                {"acquire", "A", "0"},
+                                                                {"acquire", "A", "-1"},
+                                                                {"acquire", "A", "x"},
+                                                                {"acquire", "A"},
+                                                                {}}) {
+    Reply r = eval(bus::lua::lease, {keys_.leader()}, args);
+    ASSERT_TRUE(r.is_error());
+    EXPECT_EQ(r.str.rfind("BADARG ", 0), 0u) << r.str;
+  }
+  EXPECT_EQ(cmd({"EXISTS", keys_.leader()}).integer, 0);
+}
+
+}  // namespace
+}  // namespace clickrace::test
