@@ -70,7 +70,11 @@ void RoundCloser::read_closed(uint64_t gen) {
     backoff_.reset();
     next_ = next_to_close(*ctx_.schedule, *closed);
     if (*closed) closed_(**closed);
-    CR_LOG(info) << "leading: next round to close is " << *next_;
+    auto behind = due_rounds(*ctx_.schedule, *next_, ctx_.redis_now(), 1000).size();
+    CR_LOG(info) << "leading: next round to close is " << *next_
+                 << (behind > 0 ? ", catching up " + std::to_string(behind) +
+                                      (behind == 1000 ? "+" : "") + " ended rounds"
+                                : std::string());
     arm(gen);
   });
 }

@@ -61,11 +61,15 @@ void Scheduler::on_lease_answer(Result<redis::Reply> r, int64_t sent) {
   if (!held) {
     ctx_.metrics.redis_errors.fetch_add(1);
     // Logged once per outage, not at every poll.
-    if (!lease_failing_) CR_LOG(warn) << "lease attempt failed: " << held.error().message;
+    if (!lease_failing_) {
+      CR_LOG(warn) << "lease attempt failed: " << held.error().message;
+    }
     lease_failing_ = true;
     apply(lease_.on_error(now));
   } else {
-    if (lease_failing_) CR_LOG(info) << "lease attempts answered again";
+    if (lease_failing_) {
+      CR_LOG(info) << "lease attempts answered again";
+    }
     lease_failing_ = false;
     redis_ok();
     apply(lease_.on_acquire(*held, sent, now));
