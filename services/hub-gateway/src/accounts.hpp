@@ -1,0 +1,52 @@
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <asio/io_context.hpp>
+
+#include "clickrace/bus/keys.hpp"
+#include "clickrace/core/password.hpp"
+#include "clickrace/core/token.hpp"
+#include "clickrace/redis/client.hpp"
+#include "clickrace/redis/script.hpp"
+#include "http_types.hpp"
+#include "metrics.hpp"
+#include "routes.hpp"
+#include "worker_pool.hpp"
+
+// Registration and login (DESIGN.md §1.2). Hashing and verification run on the worker pool;
+// Redis calls and the replies happen on the event loop.
+namespace clickrace::gateway {
+
+inline constexpr const char* kBadLogin = "invalid name or password";
+
+class Accounts {
+ public:
+  using Respond = std::function<void(HttpResponse)>;
+
+  Accounts(asio::io_context& io, redis::Client& redis, const bus::Keys& keys, WorkerPool& pool,
+           core::PasswordLimits limits, Metrics& metrics);
+  ~Accounts();
+
+  // 201 {"name"} | 400 bad name/password | 409 name taken (regardless of case) | 503.
+  void create(Credentials creds, Respond respond);
+  // 200 {"token","name","expiresAt"} | 401 {"error":"invalid name or password"} | 503.
+  void login(Credentials creds, const core::TokenSigner& signer, std::int64_t ttl_ms,
+             Respond respond);
+
+ private:
+  void store(const Credentials& creds, std::string hash, Respond respond);
+
+  asio::io_context& io_;
+  redis::Client& redis_;
+  bus::Keys keys_;
+  WorkerPool& pool_;
+  core::PasswordLimits limits_;
+  Metrics& metrics_;
+  redis::Script create_script_;
+  std::string dummy_hash_;  // verified against for unknown names, so timing does not tell
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
+};
+
+}  // namespace clickrace::gateway

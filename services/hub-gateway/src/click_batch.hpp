@@ -1,0 +1,64 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "clickrace/core/result.hpp"
+
+// Assembly of one click.lua call from the clicks of one loop turn, and the distribution of its
+// reply back to the callers. Pure: no Redis, no sockets.
+//
+// Clicks of the same player are merged into one (name, k) pair. The script returns that player's
+// final total T; the player's clicks, in arrival order, are acknowledged T-k+1 … T, so every
+// caller sees its own, strictly increasing total.
+namespace clickrace::gateway {
+
+using CallerId = std::uint64_t;  // the connection id
+
+struct ClickRequest {
+  CallerId caller = 0;
+  std::string player;
+  std::optional<std::string> invocation_id;  // nullopt: a non-blocking send, no reply
+};
+
+struct ClickAck {
+  std::int64_t round = 0;
+  std::int64_t clicks = 0;  // the caller's total in `round` after this click
+};
+
+struct ClickOutcome {
+  CallerId caller = 0;
+  std::optional<std::string> invocation_id;
+  Result<ClickAck> result = Error{};
+};
+
+class ClickBatch {
+ public:
+  void add(ClickRequest request);
+  std::size_t size() const { return requests_.size(); }
+  bool empty() const { return requests_.empty(); }
+  std::size_t players() const { return players_.size(); }
+
+  // click.lua's ARGV: prefix, then (name, count) per distinct player, in first-seen order.
+  std::vector<std::string> script_args(const std::string& prefix) const;
+
+  // The script answered {round, total_1, …}: one outcome per request, in arrival order.
+  // A reply of the wrong shape fails every click with "service unavailable".
+  std::vector<ClickOutcome> complete(std::int64_t round, const std::vector<std::int64_t>& totals);
+  // The call failed: every click gets `message`.
+  std::vector<ClickOutcome> fail(const std::string& message);
+
+ private:
+  struct Player {
+    std::string name;
+    std::int64_t count = 0;
+  };
+  std::vector<ClickRequest> requests_;
+  std::vector<std::size_t> player_of_;  // per request: index into players_
+  std::vector<Player> players_;
+  std::unordered_map<std::string, std::size_t> index_;
+};
+
+}  // namespace clickrace::gateway

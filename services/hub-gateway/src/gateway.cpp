@@ -1,0 +1,314 @@
+#include "gateway.hpp"
+
+#include <asio/post.hpp>
+#include <stdexcept>
+
+#include "auth.hpp"
+#include "clickrace/core/clock.hpp"
+#include "clickrace/core/log.hpp"
+#include "clickrace/core/password.hpp"
+#include "clickrace/core/validation.hpp"
+#include "routes.hpp"
+#include "static_files.hpp"
+
+namespace clickrace::gateway {
+namespace {
+
+redis::Options redis_options_or_throw(const Options& o) {
+  auto r = redis_options(o);
+  if (!r) throw std::runtime_error(r.error().message);
+  return *r;
+}
+
+std::int64_t wall_ms() { return core::SystemClock::instance().now_ms(); }
+
+WsLimits ws_limits(const Options& o) {
+  WsLimits l;
+  l.max_message_bytes = static_cast<std::size_t>(o.max_message_bytes);
+  l.max_http_body_bytes = static_cast<std::size_t>(o.max_http_body_bytes);
+  l.max_send_buffer_bytes = static_cast<std::size_t>(o.max_send_buffer_bytes);
+  l.listen_backlog = o.listen_backlog;
+  return l;
+}
+
+ClickBatcher::Limits batcher_limits(const Options& o) {
+  ClickBatcher::Limits l;
+  l.max_in_flight = static_cast<std::size_t>(o.max_click_batches_in_flight);
+  l.max_pending = static_cast<std::size_t>(o.max_pending_clicks);
+  l.timeout = std::chrono::milliseconds(o.redis_timeout_ms);
+  return l;
+}
+
+}  // namespace
+
+Result<redis::Options> redis_options(const Options& o) {
+  redis::Options base;
+  base.command_timeout = std::chrono::milliseconds(o.redis_timeout_ms);
+  base.connect_timeout = std::chrono::milliseconds(std::max<std::int64_t>(o.redis_timeout_ms, 500));
+  base.unhealthy_after =
+      std::chrono::milliseconds(std::max<std::int64_t>(2 * o.redis_timeout_ms, 1000));
+  base.backoff_initial = std::chrono::milliseconds(50);
+  base.backoff_max = std::chrono::milliseconds(2000);
+  return redis::parse_url(o.redis_url, base);
+}
+
+Gateway::Gateway(asio::io_context& io, Options options)
+    : io_(io),
+      options_(std::move(options)),
+      origins_(options_.origins()),
+      keys_(options_.key_prefix),
+      redis_(io, redis_options_or_throw(options_)),
+      subscriber_(io, redis_options_or_throw(options_)),
+      login_limiter_(options_.login_attempts_per_min / 60.0, options_.login_attempts_per_min),
+      pool_(std::make_unique<WorkerPool>(static_cast<std::size_t>(options_.hash_threads), 256)),
+      rounds_(redis_, keys_),
+      hub_(io, options_, metrics_, rounds_),
+      batcher_(io, redis_, options_.key_prefix, batcher_limits(options_), metrics_,
+               [this](std::vector<ClickOutcome>& out) { hub_.deliver(out); }),
+      broadcaster_(io, redis_, subscriber_, keys_, metrics_,
+                   [this](std::string_view, const std::string& frame) { hub_.broadcast(frame); }),
+      server_(io, *this, ws_limits(options_)),
+      timer_(io) {
+  core::init_sodium();
+  accounts_ =
+      std::make_unique<Accounts>(io, redis_, keys_, *pool_,
+                                 options_.fast_password_hash ? core::PasswordLimits::minimal()
+                                                             : core::PasswordLimits::interactive(),
+                                 metrics_);
+  hub_.attach(&server_, &batcher_);
+  redis_.set_round_trip_hook([this](std::chrono::microseconds rtt) {
+    metrics_.redis_latency_seconds.observe(static_cast<double>(rtt.count()) / 1e6);
+  });
+  redis_.on_state([](bool up) {
+    if (up) {
+      CR_LOG(info) << "redis connected";
+    } else {
+      CR_LOG(warn) << "redis connection lost; clicks fail until it is back";
+    }
+  });
+}
+
+Gateway::~Gateway() {
+  // Worker jobs reference the accounts: join them first.
+  pool_.reset();
+}
+
+bool Gateway::ready() const {
+  return !shutting_down_ && redis_.connected() && subscriber_.connected();
+}
+
+void Gateway::start(std::function<void(Result<int>)> on_listening) {
+  redis_.start();
+  broadcaster_.start();
+  subscriber_.start();
+  if (!options_.token_secret.empty()) {
+    auto signer = core::TokenSigner::from_secret(options_.token_secret);
+    if (!signer) return on_listening(signer.error());
+    signer_ = *signer;
+    return listen(std::move(on_listening));
+  }
+  obtain_secret(std::move(on_listening));
+}
+
+// Local play without CLICKRACE_TOKEN_SECRET: the first gateway stores a random secret with
+// SET NX and every gateway uses whatever is stored, so tokens work on all of them.
+void Gateway::obtain_secret(std::function<void(Result<int>)> on_listening) {
+  auto retry = [this, on_listening](const char* why) {
+    CR_LOG(info) << "waiting for redis to read the token secret (" << why << ")";
+    timer_.expires_after(std::chrono::milliseconds(250));
+    timer_.async_wait(
+        [this, on_listening, alive = std::weak_ptr<char>(alive_)](const asio::error_code& ec) {
+          if (ec || alive.expired()) return;
+          obtain_secret(on_listening);
+        });
+  };
+  if (!redis_.connected()) return retry("not connected");
+  redis_.command({"SET", keys_.token_secret(), core::generate_secret_hex(), "NX"},
+                 [](Result<redis::Reply>) {});
+  redis_.command(
+      {"GET", keys_.token_secret()},
+      [this, on_listening, retry, alive = std::weak_ptr<char>(alive_)](Result<redis::Reply> r) {
+        if (alive.expired()) return;
+        if (!r || !r->is_string()) return retry("no answer");
+        auto signer = core::TokenSigner::from_secret(r->str());
+        if (!signer) return on_listening(signer.error());
+        signer_ = *signer;
+        listen(on_listening);
+      });
+}
+
+void Gateway::listen(std::function<void(Result<int>)> on_listening) {
+  auto port = server_.listen(options_.bind_address, options_.port);
+  if (port) hub_.start_keepalive();
+  on_listening(std::move(port));
+}
+
+bool Gateway::allow_login_attempt(const HttpRequest& request, const std::string& name) {
+  std::int64_t now = wall_ms();
+  bool ok = login_limiter_.try_take("ip:" + request.remote_address, now);
+  if (ok && !name.empty()) ok = login_limiter_.try_take("name:" + core::name_key(name), now);
+  if (!ok) ++metrics_.rate_limited_logins;
+  return ok;
+}
+
+void Gateway::on_http(const HttpRequest& request, std::shared_ptr<HttpReply> reply) {
+  ++metrics_.http_requests;
+  RouteMatch m = route(request.method, request.path);
+  auto cors = cors_headers(request, origins_);
+  // Every answer carries the CORS headers of an allowed origin.
+  auto respond = [reply, cors](HttpResponse res) {
+    for (const auto& h : cors) res.headers.push_back(h);
+    (*reply)(std::move(res));
+  };
+  auto json_or_503 = [respond](int status) {
+    return [respond, status](Result<std::string> body) {
+      respond(body ? HttpResponse::json(status, std::move(*body))
+                   : HttpResponse::error(503, body.error().message));
+    };
+  };
+  switch (m.route) {
+    case Route::preflight:
+      return (*reply)(preflight_response(request, origins_));
+    case Route::healthz:
+      return respond(HttpResponse::text(200, "ok\n"));
+    case Route::readyz:
+      return respond(ready() ? HttpResponse::json(200, "{\"status\":\"ready\"}")
+                             : HttpResponse::error(503, "not ready"));
+    case Route::metrics: {
+      HttpResponse r =
+          HttpResponse::text(200, metrics_.render(redis_.connected(), subscriber_.connected()));
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      return respond(std::move(r));
+    }
+    case Route::create_account: {
+      auto creds = parse_credentials(request.body);
+      if (!creds) return respond(HttpResponse::error(400, creds.error().message));
+      if (!allow_login_attempt(request, "")) {
+        return respond(HttpResponse::error(429, "too many attempts, try again later"));
+      }
+      return accounts_->create(std::move(*creds), respond);
+    }
+    case Route::create_session: {
+      auto creds = parse_credentials(request.body);
+      if (!creds) return respond(HttpResponse::error(400, creds.error().message));
+      if (!allow_login_attempt(request, creds->name)) {
+        return respond(HttpResponse::error(429, "too many attempts, try again later"));
+      }
+      if (!signer_) return respond(HttpResponse::error(503, "service unavailable"));
+      return accounts_->login(std::move(*creds), *signer_, options_.token_ttl_s * 1000, respond);
+    }
+    case Route::current_round:
+      return rounds_.current(wall_ms(), std::nullopt, json_or_503(200));
+    case Route::list_rounds: {
+      auto limit = parse_limit(request.query_param("limit"));
+      if (!limit) return respond(HttpResponse::error(400, limit.error().message));
+      return rounds_.list(*limit, json_or_503(200));
+    }
+    case Route::get_round:
+      return rounds_.get(m.round_id, [respond](Result<std::optional<std::string>> r) {
+        if (!r) return respond(HttpResponse::error(503, r.error().message));
+        if (!*r) return respond(HttpResponse::error(404, "round not found"));
+        respond(HttpResponse::json(200, std::move(**r)));
+      });
+    case Route::bad_round_id:
+      return respond(HttpResponse::error(404, "round not found"));
+    case Route::negotiate:
+      return negotiate(request, reply, cors);
+    case Route::static_file: {
+      std::string dir = options_.web_dir;
+      return respond(serve_static(dir, request.path));
+    }
+    case Route::method_not_allowed:
+      return respond(HttpResponse::error(405, "method not allowed"));
+    case Route::not_found:
+      return respond(HttpResponse::error(404, "not found"));
+  }
+}
+
+void Gateway::negotiate(const HttpRequest& request, std::shared_ptr<HttpReply> reply,
+                        std::vector<std::pair<std::string, std::string>> cors) {
+  auto finish = [&](HttpResponse res) {
+    for (const auto& h : cors) res.headers.push_back(h);
+    (*reply)(std::move(res));
+  };
+  if (shutting_down_) return finish(HttpResponse::error(503, "server shutting down"));
+  if (!signer_) return finish(HttpResponse::error(503, "service unavailable"));
+  auto token = request_token(request, true);
+  std::int64_t now = wall_ms();
+  auto login = token ? signer_->verify(*token, core::TokenKind::login, now)
+                     : Result<core::Claims>(Error{"Unauthorized"});
+  // A short plain body: the JS client shows it in its error message.
+  if (!login) return finish(HttpResponse::text(401, "Unauthorized"));
+  core::Claims conn;
+  conn.kind = core::TokenKind::connection;
+  conn.name = login->name;
+  conn.connection_id = new_connection_id();
+  conn.expires_at = now + options_.connection_token_ttl_ms;
+  finish(HttpResponse::json(200, negotiate_body(conn.connection_id, signer_->sign(conn))));
+}
+
+std::optional<HttpResponse> Gateway::on_upgrade(ConnId id, const HttpRequest& request) {
+  auto refuse = [&](HttpResponse r) {
+    ++metrics_.connections_rejected;
+    return std::optional<HttpResponse>(std::move(r));
+  };
+  if (shutting_down_) return refuse(HttpResponse::text(503, "server shutting down"));
+  if (request.path != "/hub") return refuse(HttpResponse::text(404, "Not Found"));
+  if (!signer_) return refuse(HttpResponse::text(503, "service unavailable"));
+  int status = 0;
+  auto grant = check_upgrade(request, *signer_, origins_, wall_ms(), &status);
+  if (!grant) return refuse(HttpResponse::text(status, grant.error().message));
+  if (hub_.connection_id_in_use(grant->connection_id)) {
+    return refuse(HttpResponse::text(409, "Connection already has an active WebSocket"));
+  }
+  if (hub_.size() >= static_cast<std::size_t>(options_.max_connections)) {
+    return refuse(HttpResponse::text(503, "too many connections"));
+  }
+  hub_.reserve(id, std::move(grant->player), std::move(grant->connection_id));
+  return std::nullopt;
+}
+
+void Gateway::on_open(ConnId id) { hub_.on_open(id); }
+void Gateway::on_message(ConnId id, bool, std::string_view payload) {
+  hub_.on_message(id, payload);
+}
+void Gateway::on_close(ConnId id) { hub_.on_close(id); }
+
+void Gateway::shutdown(std::function<void()> done) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  CR_LOG(info) << "shutting down: flushing clicks and closing connections";
+  server_.stop_listening();
+  batcher_.flush();
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.shutdown_grace_ms);
+  shutdown_wait(deadline, 0, std::move(done));
+}
+
+// Phase 0: wait for in-flight click batches (bounded by the grace period), then send Close to
+// everyone. Phase 1: wait (at most 2 s) for the close handshakes, then stop Redis.
+void Gateway::shutdown_wait(std::chrono::steady_clock::time_point deadline, int phase,
+                            std::function<void()> done) {
+  auto now = std::chrono::steady_clock::now();
+  if (phase == 0) {
+    batcher_.flush();
+    if ((batcher_.in_flight() == 0 && batcher_.pending() == 0) || now >= deadline) {
+      hub_.close_all_for_shutdown();
+      phase = 1;
+      deadline = now + std::chrono::seconds(2);
+    }
+  } else if (server_.open_count() == 0 || now >= deadline) {
+    subscriber_.close();
+    redis_.close();
+    CR_LOG(info) << "shutdown complete";
+    return done();
+  }
+  timer_.expires_after(std::chrono::milliseconds(10));
+  timer_.async_wait([this, deadline, phase, done = std::move(done),
+                     alive = std::weak_ptr<char>(alive_)](const asio::error_code& ec) mutable {
+    if (alive.expired()) return;
+    shutdown_wait(deadline, phase, std::move(done));
+  });
+}
+
+}  // namespace clickrace::gateway

@@ -1,0 +1,82 @@
+#include "options.hpp"
+
+#include <functional>
+#include <sstream>
+
+#include "clickrace/core/log.hpp"
+
+namespace clickrace::gateway {
+
+std::vector<std::string> Options::origins() const {
+  std::vector<std::string> out;
+  std::stringstream ss(allowed_origins);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    auto b = item.find_first_not_of(" \t");
+    auto e = item.find_last_not_of(" \t/");
+    if (b == std::string::npos) continue;
+    out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+void register_options(core::OptionSet& set, Options& o) {
+  set.add("CLICKRACE_REDIS_URL", &o.redis_url, "Redis to use, redis://[:password@]host[:port][/db]",
+          true);
+  set.add("CLICKRACE_KEY_PREFIX", &o.key_prefix, "prefix of every Redis key and channel");
+  set.add("CLICKRACE_GATEWAY_PORT", &o.port, "HTTP + WebSocket port (0 = pick a free one)", 0,
+          65535);
+  set.add("CLICKRACE_ROUND_MS", &o.round_ms, "round length in ms (the scheduler owns it)", 50,
+          86'400'000);
+  set.add("CLICKRACE_TOKEN_SECRET", &o.token_secret,
+          "HMAC key for tokens (>= 32 bytes); empty = generated once and shared through Redis",
+          true);
+  set.add("CLICKRACE_TOKEN_TTL_S", &o.token_ttl_s, "login token lifetime in seconds", 10,
+          365LL * 86400);
+  set.add("CLICKRACE_MAX_CLICKS_PER_S", &o.max_clicks_per_s, "per-connection click rate limit", 1,
+          1'000'000);
+  set.add("CLICKRACE_ALLOWED_ORIGINS", &o.allowed_origins,
+          "comma-separated browser origins allowed to connect (empty = same origin only)");
+  set.add("CLICKRACE_LOG_LEVEL", &o.log_level, "trace|debug|info|warn|error|off",
+          std::function<std::optional<std::string>(const std::string&)>(
+              [](const std::string& v) -> std::optional<std::string> {
+                if (core::parse_log_level(v)) return std::nullopt;
+                return "expected trace, debug, info, warn, error or off";
+              }));
+  set.add("CLICKRACE_WEB_DIR", &o.web_dir,
+          "directory of the game page (empty = <dir of executable>/../web)");
+  set.add("CLICKRACE_BIND_ADDRESS", &o.bind_address, "address to listen on");
+  set.add("CLICKRACE_MAX_CONNECTIONS", &o.max_connections, "WebSocket connections per process", 1,
+          10'000'000);
+  set.add("CLICKRACE_LISTEN_BACKLOG", &o.listen_backlog, "TCP accept queue length", 1, 65535);
+  set.add("CLICKRACE_HANDSHAKE_TIMEOUT_MS", &o.handshake_timeout_ms,
+          "SignalR handshake deadline after the upgrade", 100, 600'000);
+  set.add("CLICKRACE_KEEPALIVE_MS", &o.keepalive_ms, "send a Ping after this long without sending",
+          100, 600'000);
+  set.add("CLICKRACE_CLIENT_TIMEOUT_MS", &o.client_timeout_ms,
+          "drop a client that sent nothing for this long", 200, 3'600'000);
+  set.add("CLICKRACE_CONNECTION_TOKEN_TTL_MS", &o.connection_token_ttl_ms,
+          "how long a negotiate connection token may be used for the upgrade", 1000, 3'600'000);
+  set.add("CLICKRACE_MAX_MESSAGE_BYTES", &o.max_message_bytes, "WebSocket message / record limit",
+          1024, 16 * 1024 * 1024);
+  set.add("CLICKRACE_MAX_HTTP_BODY_BYTES", &o.max_http_body_bytes, "HTTP request body limit", 256,
+          1024 * 1024);
+  set.add("CLICKRACE_MAX_SEND_BUFFER_BYTES", &o.max_send_buffer_bytes,
+          "queued outbound bytes per connection before it is dropped as a slow reader", 4096,
+          64 * 1024 * 1024);
+  set.add("CLICKRACE_REDIS_TIMEOUT_MS", &o.redis_timeout_ms, "per-command Redis timeout", 10,
+          60'000);
+  set.add("CLICKRACE_MAX_CLICK_BATCHES", &o.max_click_batches_in_flight,
+          "click script calls in flight at once", 1, 10'000);
+  set.add("CLICKRACE_MAX_PENDING_CLICKS", &o.max_pending_clicks,
+          "clicks waiting for a batch slot before new ones are rejected", 1, 10'000'000);
+  set.add("CLICKRACE_LOGIN_ATTEMPTS_PER_MIN", &o.login_attempts_per_min,
+          "login/registration attempts per minute per client address and per name", 1, 1'000'000);
+  set.add("CLICKRACE_HASH_THREADS", &o.hash_threads, "password hashing worker threads", 1, 64);
+  set.add("CLICKRACE_FAST_PASSWORD_HASH", &o.fast_password_hash,
+          "use the minimal argon2id cost (tests only)");
+  set.add("CLICKRACE_SHUTDOWN_GRACE_MS", &o.shutdown_grace_ms,
+          "on SIGTERM, how long to wait for in-flight clicks", 0, 60'000);
+}
+
+}  // namespace clickrace::gateway

@@ -1,0 +1,50 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "clickrace/core/config.hpp"
+
+// Every gateway setting: the default lives here (with the reason for it), the environment
+// variable and the --flag are registered by register_options(). DESIGN.md §1.1 and §4.
+namespace clickrace::gateway {
+
+struct Options {
+  // ---- DESIGN.md §1.1 ----
+  std::string redis_url = "redis://127.0.0.1:6379/0";
+  std::string key_prefix = "clickrace:";
+  int port = 8080;              // 0 = pick a free port; printed as "listening on <port>"
+  int64_t round_ms = 30000;     // only used by GetRound() before a schedule exists (display)
+  std::string token_secret;     // empty = generated once and shared through Redis
+  int64_t token_ttl_s = 86400;  // login token lifetime
+  int max_clicks_per_s = 20;    // per connection; a fast human does ~15/s
+  std::string allowed_origins;  // comma-separated; empty = same origin only
+  std::string log_level = "info";
+
+  // ---- gateway-specific ----
+  std::string web_dir;  // static files; empty = <dir of executable>/../web
+  std::string bind_address = "0.0.0.0";
+  int max_connections = 20000;           // WebSocket connections per process; more get 503
+  int listen_backlog = 1024;             // kernel accept queue (connection bursts of ~3k/s)
+  int64_t handshake_timeout_ms = 15000;  // SignalR handshake deadline (.NET HandshakeTimeout)
+  int64_t keepalive_ms = 15000;       // Ping when nothing was sent for this long (.NET KeepAlive)
+  int64_t client_timeout_ms = 30000;  // drop clients silent this long (.NET ClientTimeout)
+  int64_t connection_token_ttl_ms = 15000;  // negotiate → upgrade window (.NET DisconnectTimeout)
+  int max_message_bytes = 32 * 1024;        // WebSocket message and SignalR record limit (.NET)
+  int max_http_body_bytes = 16 * 1024;      // request bodies; ours are tiny JSON objects
+  int max_send_buffer_bytes = 256 * 1024;   // queued outbound bytes before a slow reader is dropped
+  int64_t redis_timeout_ms = 1000;       // per-command timeout: clicks fail fast when Redis stalls
+  int max_click_batches_in_flight = 64;  // bound on concurrent click.lua calls
+  int max_pending_clicks = 100000;       // clicks waiting for a batch slot before rejecting
+  int login_attempts_per_min = 30;       // per client IP and per name (burst = same)
+  int hash_threads = 2;                  // argon2id worker pool
+  bool fast_password_hash = false;       // minimal argon2 cost: tests only, never production
+  int64_t shutdown_grace_ms = 2000;      // wait this long for in-flight clicks on SIGTERM
+
+  std::vector<std::string> origins() const;  // allowed_origins split and trimmed
+};
+
+// Registers every field above on `set` (env var, flag, help, range).
+void register_options(core::OptionSet& set, Options& opts);
+
+}  // namespace clickrace::gateway

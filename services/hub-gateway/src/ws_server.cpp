@@ -1,0 +1,287 @@
+// The only translation unit that includes websocketpp (see ws_server.hpp).
+#include "ws_server.hpp"
+
+#include <unordered_map>
+
+#include <websocketpp/concurrency/none.hpp>
+#include <websocketpp/config/asio_no_tls.hpp>
+#include <websocketpp/frame.hpp>
+#include <websocketpp/server.hpp>
+
+#include "clickrace/core/log.hpp"
+
+namespace clickrace::gateway {
+namespace {
+
+// Per-connection field stored inside websocketpp's connection object: our id.
+struct ConnBase {
+  ConnId id = 0;
+  bool accepted = false;  // the upgrade was accepted: on_close is owed to the handler
+  bool opened = false;
+};
+
+// websocketpp's asio config, tuned for many small, single-threaded connections:
+// - concurrency none: one io_context thread, so no mutex per send;
+// - a 4 KB read buffer instead of 16 KB (memory per idle connection);
+// - our size limits and a 15 s opening-handshake (HTTP request) timeout;
+// - no permessage-deflate (CPU per message, and every frame is prepared once for all).
+struct Config : websocketpp::config::asio {
+  typedef Config type;
+  typedef websocketpp::config::asio base;
+  typedef websocketpp::concurrency::none concurrency_type;
+  typedef base::request_type request_type;
+  typedef base::response_type response_type;
+  typedef base::message_type message_type;
+  typedef base::con_msg_manager_type con_msg_manager_type;
+  typedef base::endpoint_msg_manager_type endpoint_msg_manager_type;
+  typedef websocketpp::log::basic<concurrency_type, websocketpp::log::elevel> elog_type;
+  typedef websocketpp::log::basic<concurrency_type, websocketpp::log::alevel> alog_type;
+  typedef base::rng_type rng_type;
+  static bool const enable_multithreading = false;
+
+  struct transport_config : public base::transport_config {
+    typedef type::concurrency_type concurrency_type;
+    typedef type::alog_type alog_type;
+    typedef type::elog_type elog_type;
+    typedef type::request_type request_type;
+    typedef type::response_type response_type;
+    typedef websocketpp::transport::asio::basic_socket::endpoint socket_type;
+    static bool const enable_multithreading = false;
+    static const long timeout_socket_pre_init = 5000;
+    static const long timeout_socket_post_init = 5000;
+    static const long timeout_socket_shutdown = 5000;
+  };
+  typedef websocketpp::transport::asio::endpoint<transport_config> transport_type;
+  typedef ConnBase connection_base;
+
+  static const size_t connection_read_buffer_size = 4096;
+  static const long timeout_open_handshake = 15000;
+  static const long timeout_close_handshake = 5000;
+  static const size_t max_message_size = 32 * 1024;
+  static const size_t max_http_body_size = 16 * 1024;
+  static const bool enable_extensions = false;
+  // Never log: the access log would print request URLs, which may carry access_token.
+  static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
+  static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
+};
+
+using Server = websocketpp::server<Config>;
+using ConnPtr = Server::connection_ptr;
+using MessagePtr = Config::message_type::ptr;
+
+HttpRequest to_request(const ConnPtr& con, bool with_body) {
+  HttpRequest r;
+  const auto& req = con->get_request();
+  r.method = req.get_method();
+  std::tie(r.path, r.query) = split_target(req.get_uri());
+  for (const auto& [k, v] : req.get_headers()) r.headers.emplace_back(k, v);
+  if (with_body) r.body = req.get_body();
+  asio::error_code ec;
+  auto ep = con->get_raw_socket().remote_endpoint(ec);
+  if (!ec) r.remote_address = ep.address().to_string();
+  return r;
+}
+
+void apply_response(const ConnPtr& con, const HttpResponse& res) {
+  con->set_status(static_cast<websocketpp::http::status_code::value>(res.status));
+  if (!res.content_type.empty()) con->replace_header("Content-Type", res.content_type);
+  for (const auto& [k, v] : res.headers) con->replace_header(k, v);
+  // websocketpp closes the TCP connection after every HTTP response: say so.
+  con->replace_header("Connection", "close");
+  con->set_body(res.body);
+}
+
+}  // namespace
+
+HttpReply::HttpReply(std::function<void(HttpResponse)> send) : send_(std::move(send)) {}
+HttpReply::~HttpReply() {
+  if (send_) send_(HttpResponse::error(500, "internal error"));
+}
+void HttpReply::operator()(HttpResponse response) {
+  if (!send_) return;
+  auto send = std::move(send_);
+  send_ = nullptr;
+  send(std::move(response));
+}
+
+struct WsServer::Impl {
+  asio::io_context& io;
+  WsHandler& handler;
+  WsLimits limits;
+  Server server;
+  std::unordered_map<ConnId, ConnPtr> open;
+  ConnId next_id = 1;
+
+  Impl(asio::io_context& io_, WsHandler& h, WsLimits l) : io(io_), handler(h), limits(l) {}
+
+  ConnPtr find(ConnId id) {
+    auto it = open.find(id);
+    return it == open.end() ? nullptr : it->second;
+  }
+
+  void on_http(websocketpp::connection_hdl hdl) {
+    ConnPtr con = server.get_con_from_hdl(hdl);
+    HttpRequest req = to_request(con, true);
+    con->defer_http_response();
+    auto reply = std::make_shared<HttpReply>([con](HttpResponse res) {
+      apply_response(con, res);
+      websocketpp::lib::error_code ec;
+      con->send_http_response(ec);
+    });
+    try {
+      handler.on_http(req, std::move(reply));
+    } catch (const std::exception& e) {
+      CR_LOG(error) << "http handler failed: " << e.what();  // the reply's destructor sends 500
+    }
+  }
+
+  bool on_validate(websocketpp::connection_hdl hdl) {
+    ConnPtr con = server.get_con_from_hdl(hdl);
+    ConnId id = next_id++;
+    con->id = id;
+    std::optional<HttpResponse> refusal;
+    try {
+      refusal = handler.on_upgrade(id, to_request(con, false));
+    } catch (const std::exception& e) {
+      CR_LOG(error) << "upgrade handler failed: " << e.what();
+      refusal = HttpResponse::error(500, "internal error");
+    }
+    if (refusal) {
+      apply_response(con, *refusal);
+      return false;
+    }
+    con->accepted = true;
+    return true;
+  }
+
+  void on_open(websocketpp::connection_hdl hdl) {
+    ConnPtr con = server.get_con_from_hdl(hdl);
+    con->opened = true;
+    open.emplace(con->id, con);
+    handler.on_open(con->id);
+  }
+
+  void on_message(websocketpp::connection_hdl hdl, Server::message_ptr msg) {
+    ConnPtr con = server.get_con_from_hdl(hdl);
+    if (!con->opened) return;
+    handler.on_message(con->id, msg->get_opcode() == websocketpp::frame::opcode::text,
+                       msg->get_payload());
+  }
+
+  void on_gone(websocketpp::connection_hdl hdl) {
+    ConnPtr con = server.get_con_from_hdl(hdl);
+    if (!con->accepted) return;
+    con->accepted = false;
+    open.erase(con->id);
+    handler.on_close(con->id);
+  }
+
+  SendResult send(ConnId id, const MessagePtr& msg) {
+    ConnPtr con = find(id);
+    if (!con) return SendResult::gone;
+    if (con->get_buffered_amount() > limits.max_send_buffer_bytes) {
+      abort(con);
+      return SendResult::dropped_slow;
+    }
+    websocketpp::lib::error_code ec = con->send(msg);
+    return ec ? SendResult::gone : SendResult::ok;
+  }
+
+  void abort(const ConnPtr& con) {
+    // Shutting the socket down fails the pending write and read; websocketpp then terminates
+    // the connection and calls the close handler.
+    asio::error_code ec;
+    con->get_raw_socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    con->get_raw_socket().close(ec);
+  }
+};
+
+WsServer::WsServer(asio::io_context& io, WsHandler& handler, WsLimits limits)
+    : impl_(std::make_unique<Impl>(io, handler, limits)) {
+  auto& s = impl_->server;
+  s.clear_access_channels(websocketpp::log::alevel::all);
+  s.clear_error_channels(websocketpp::log::elevel::all);
+  s.init_asio(&io);
+  s.set_reuse_addr(true);
+  s.set_listen_backlog(limits.listen_backlog);
+  s.set_max_message_size(limits.max_message_bytes);
+  s.set_max_http_body_size(limits.max_http_body_bytes);
+  Impl* impl = impl_.get();
+  using websocketpp::lib::placeholders::_1;
+  using websocketpp::lib::placeholders::_2;
+  s.set_http_handler([impl](websocketpp::connection_hdl h) { impl->on_http(h); });
+  s.set_validate_handler([impl](websocketpp::connection_hdl h) { return impl->on_validate(h); });
+  s.set_open_handler([impl](websocketpp::connection_hdl h) { impl->on_open(h); });
+  s.set_message_handler(
+      [impl](websocketpp::connection_hdl h, Server::message_ptr m) { impl->on_message(h, m); });
+  s.set_close_handler([impl](websocketpp::connection_hdl h) { impl->on_gone(h); });
+  s.set_fail_handler([impl](websocketpp::connection_hdl h) { impl->on_gone(h); });
+}
+
+WsServer::~WsServer() = default;
+
+Result<int> WsServer::listen(const std::string& address, int port) {
+  websocketpp::lib::error_code ec;
+  asio::error_code aec;
+  auto addr = asio::ip::make_address(address, aec);
+  if (aec) return make_error("bad bind address '" + address + "'");
+  impl_->server.listen(asio::ip::tcp::endpoint(addr, static_cast<unsigned short>(port)), ec);
+  if (ec) return make_error("cannot listen on port " + std::to_string(port) + ": " + ec.message());
+  impl_->server.start_accept(ec);
+  if (ec) return make_error("cannot accept: " + ec.message());
+  auto local = impl_->server.get_local_endpoint(aec);
+  if (aec) return make_error("cannot read the bound port: " + aec.message());
+  return static_cast<int>(local.port());
+}
+
+void WsServer::stop_listening() {
+  websocketpp::lib::error_code ec;
+  if (impl_->server.is_listening()) impl_->server.stop_listening(ec);
+}
+
+PreparedFrame WsServer::prepare(std::string_view text) {
+  auto msg = std::make_shared<Config::message_type>(Config::con_msg_manager_type::ptr(),
+                                                    websocketpp::frame::opcode::text, 0);
+  // Server frames are unmasked, so the framed bytes are the same for every recipient.
+  websocketpp::frame::basic_header h(websocketpp::frame::opcode::text, text.size(), true, false);
+  websocketpp::frame::extended_header e(text.size());
+  msg->set_header(websocketpp::frame::prepare_header(h, e));
+  msg->get_raw_payload().assign(text.data(), text.size());
+  msg->set_prepared(true);
+  PreparedFrame f;
+  f.size_ = text.size();
+  f.msg_ = std::move(msg);
+  return f;
+}
+
+SendResult WsServer::send(ConnId id, const PreparedFrame& frame) {
+  if (frame.empty()) return SendResult::ok;
+  return impl_->send(id, std::static_pointer_cast<Config::message_type>(frame.msg_));
+}
+
+SendResult WsServer::send(ConnId id, std::string_view text) { return send(id, prepare(text)); }
+
+void WsServer::close(ConnId id, std::uint16_t code, std::string_view reason) {
+  ConnPtr con = impl_->find(id);
+  if (!con) return;
+  websocketpp::lib::error_code ec;
+  con->close(code, std::string(reason), ec);
+}
+
+void WsServer::abort(ConnId id) {
+  if (ConnPtr con = impl_->find(id)) impl_->abort(con);
+}
+
+std::size_t WsServer::open_count() const { return impl_->open.size(); }
+
+void WsServer::close_all(std::uint16_t code, std::string_view reason) {
+  std::vector<ConnPtr> all;
+  all.reserve(impl_->open.size());
+  for (auto& [id, con] : impl_->open) all.push_back(con);
+  for (auto& con : all) {
+    websocketpp::lib::error_code ec;
+    con->close(code, std::string(reason), ec);
+  }
+}
+
+}  // namespace clickrace::gateway
