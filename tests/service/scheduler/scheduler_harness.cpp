@@ -1,0 +1,145 @@
+#include "scheduler_harness.hpp"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <set>
+
+namespace clickrace::test {
+
+std::string unique_prefix() {
+  static std::atomic<int> n{0};
+  return "t" + std::to_string(::getpid()) + "-" + std::to_string(n.fetch_add(1)) + ":";
+}
+
+SchedulerProcess::SchedulerProcess(const SchedulerConfig& c)
+    : proc_(c.id.empty() ? "round-scheduler" : c.id, {bin("round-scheduler")},
+            {{"CLICKRACE_REDIS_URL", c.redis_url},
+             {"CLICKRACE_KEY_PREFIX", c.prefix},
+             {"CLICKRACE_SCHEDULER_PORT", "0"},
+             {"CLICKRACE_ROUND_MS", std::to_string(c.round_ms)},
+             {"CLICKRACE_LEASE_MS", std::to_string(c.lease_ms)},
+             {"CLICKRACE_LEADERBOARD_MS", std::to_string(c.leaderboard_ms)},
+             {"CLICKRACE_SCHEDULER_ID", c.id},
+             {"CLICKRACE_LOG_LEVEL", "info"}}) {}
+
+bool SchedulerProcess::start() {
+  proc_.start();
+  port_ = proc_.wait_listening();
+  return port_ > 0;
+}
+
+std::pair<int, std::string> SchedulerProcess::get(const std::string& path) const {
+  httplib::Client http("127.0.0.1", port_);
+  http.set_connection_timeout(2, 0);
+  http.set_read_timeout(2, 0);
+  auto res = http.Get(path.c_str());
+  if (!res) return {0, ""};
+  return {res->status, res->body};
+}
+
+EventListener::EventListener(int port, const std::string& channel) {
+  timeval tv{2, 0};
+  ctx_ = redisConnectWithTimeout("127.0.0.1", port, tv);
+  if (ctx_ == nullptr || ctx_->err) return;
+  redisSetTimeout(ctx_, tv);
+  auto* r =
+      static_cast<redisReply*>(redisCommand(ctx_, "SUBSCRIBE %b", channel.data(), channel.size()));
+  if (r == nullptr) return;
+  freeReplyObject(r);  // the subscribe confirmation
+  subscribed_ = true;
+  thread_ = std::thread([this] { run(); });
+}
+
+EventListener::~EventListener() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (ctx_ != nullptr) redisFree(ctx_);
+}
+
+void EventListener::run() {
+  while (!stop_) {
+    void* raw = nullptr;
+    if (redisReaderGetReply(ctx_->reader, &raw) != REDIS_OK) return;
+    if (raw == nullptr) {
+      // Nothing buffered: wait briefly for bytes so stop_ is seen promptly.
+      pollfd p{ctx_->fd, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      if (redisBufferRead(ctx_) != REDIS_OK) return;
+      continue;
+    }
+    auto* r = static_cast<redisReply*>(raw);
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+        std::string(r->element[0]->str, r->element[0]->len) == "message") {
+      std::string payload(r->element[2]->str, r->element[2]->len);
+      auto j = nlohmann::json::parse(payload, nullptr, false);
+      if (j.is_object()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        events_.push_back(Event{j.value("event", ""), j.value("round", int64_t{0}),
+                                j.value("data", nlohmann::json())});
+      } else {
+        ADD_FAILURE() << "non-JSON event: " << payload;
+      }
+    }
+    freeReplyObject(r);
+  }
+}
+
+std::vector<EventListener::Event> EventListener::events() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return events_;
+}
+
+std::vector<bus::RoundResult> EventListener::ended() const {
+  std::vector<bus::RoundResult> out;
+  for (const auto& e : events()) {
+    if (e.event != "RoundEnded") continue;
+    auto r = bus::parse_round_result(e.data.dump());
+    EXPECT_TRUE(r) << e.data.dump();
+    EXPECT_EQ(e.round, r ? r->round : -1);
+    if (r) out.push_back(*r);
+  }
+  return out;
+}
+
+std::vector<bus::RoundResult> read_stream(RedisSync& redis, const std::string& prefix) {
+  std::vector<bus::RoundResult> out;
+  Reply r = redis.cmd({"XRANGE", prefix + "rounds", "-", "+"});
+  for (const Reply& entry : r.elements) {
+    if (entry.elements.size() != 2) continue;
+    const auto& fields = entry.elements[1].elements;
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (fields[i].str != "result") continue;
+      auto res = bus::parse_round_result(fields[i + 1].str);
+      EXPECT_TRUE(res) << fields[i + 1].str;
+      if (res) out.push_back(*res);
+    }
+  }
+  return out;
+}
+
+int64_t closed_round(RedisSync& redis, const std::string& prefix) {
+  Reply r = redis.cmd({"GET", prefix + "closed"});
+  return r.is_nil() || r.str.empty() ? 0 : std::stoll(r.str);
+}
+
+void expect_contiguous(const std::vector<bus::RoundResult>& rounds, int64_t len, int64_t first) {
+  ASSERT_FALSE(rounds.empty());
+  EXPECT_EQ(rounds.front().round, first);
+  for (std::size_t i = 0; i < rounds.size(); ++i) {
+    EXPECT_EQ(rounds[i].ended_at - rounds[i].started_at, len) << "round " << rounds[i].round;
+    if (i == 0) continue;
+    EXPECT_EQ(rounds[i].round, rounds[i - 1].round + 1) << "after round " << rounds[i - 1].round;
+    EXPECT_EQ(rounds[i].started_at, rounds[i - 1].ended_at) << "round " << rounds[i].round;
+  }
+}
+
+void expect_unique(const std::vector<bus::RoundResult>& rounds) {
+  std::set<int64_t> seen;
+  for (const auto& r : rounds)
+    EXPECT_TRUE(seen.insert(r.round).second) << "round " << r.round << " announced twice";
+}
+
+}  // namespace clickrace::test

@@ -1,0 +1,85 @@
+#pragma once
+#include <hiredis/hiredis.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "clickrace/bus/events.hpp"
+#include "process.hpp"
+#include "redis_server.hpp"
+
+// Helpers for the scheduler's service tests: the real binary, a pub/sub listener on `P events`,
+// and readers of the `P rounds` stream.
+namespace clickrace::test {
+
+// A unique key prefix per test, so tests could share one Redis.
+std::string unique_prefix();
+
+struct SchedulerConfig {
+  std::string redis_url;
+  std::string prefix;
+  std::string id;
+  int64_t round_ms = 300;
+  int64_t lease_ms = 900;
+  int64_t leaderboard_ms = 1000;
+};
+
+// bin("round-scheduler") with the given settings and an admin port picked by the process.
+class SchedulerProcess {
+ public:
+  explicit SchedulerProcess(const SchedulerConfig& c);
+  // Starts and waits for `listening on <port>`; returns false when it did not come up.
+  bool start();
+  int port() const { return port_; }
+  Process& process() { return proc_; }
+  // GET path on the admin port: {status, body}; status 0 when no answer.
+  std::pair<int, std::string> get(const std::string& path) const;
+
+ private:
+  Process proc_;
+  int port_ = 0;
+};
+
+// Every envelope published on `P events`, collected by a background thread that owns its own
+// hiredis connection (SUBSCRIBE, then reads with poll() so it can stop promptly).
+class EventListener {
+ public:
+  struct Event {
+    std::string event;
+    int64_t round = 0;
+    nlohmann::json data;
+  };
+  EventListener(int port, const std::string& channel);  // returns once subscribed
+  ~EventListener();
+  std::vector<Event> events() const;
+  std::vector<bus::RoundResult> ended() const;  // RoundEnded data, in arrival order
+  bool ok() const { return subscribed_; }
+
+ private:
+  void run();
+  redisContext* ctx_ = nullptr;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> subscribed_{false};
+  mutable std::mutex mu_;
+  std::vector<Event> events_;
+  std::thread thread_;
+};
+
+// The `P rounds` stream, oldest first.
+std::vector<bus::RoundResult> read_stream(RedisSync& redis, const std::string& prefix);
+// The highest closed round (`P closed`), 0 when none.
+int64_t closed_round(RedisSync& redis, const std::string& prefix);
+
+// Checks the invariants of a run: ids strictly consecutive from `first`, every round exactly
+// `len` long, each starting where the previous one ended. Adds gtest failures.
+void expect_contiguous(const std::vector<bus::RoundResult>& rounds, int64_t len, int64_t first);
+// Every id appears at most once.
+void expect_unique(const std::vector<bus::RoundResult>& rounds);
+
+}  // namespace clickrace::test
