@@ -314,6 +314,7 @@
     if (!d || typeof d.round !== "number") return;
     var changed = !round || round.round !== d.round;
     round = { round: d.round, startsAt: d.startsAt, endsAt: d.endsAt };
+    shownTenths = null;
     el.round.textContent = "Round " + d.round;
     el.round.dataset.round = String(d.round);
     if (changed) {
@@ -462,23 +463,30 @@
   }
 
   // ---- rendering ---------------------------------------------------------------------------
+  // Runs every frame; touches the DOM only when the shown tenth of a second changes.
+  var shownTenths = null;
   function tick() {
-    if (round && typeof round.endsAt === "number") {
+    requestAnimationFrame(tick);
+    var hasRound = round && typeof round.endsAt === "number";
+    var left = hasRound ? Math.max(0, round.endsAt - serverNow()) : 0;
+    var tenths = hasRound ? Math.ceil(left / 100) : -1;
+    if (tenths === shownTenths) return;
+    shownTenths = tenths;
+    if (hasRound) {
       var len = Math.max(1, round.endsAt - round.startsAt);
-      var left = Math.max(0, round.endsAt - serverNow());
-      el.countdown.textContent = (left / 1000).toFixed(1);
+      el.countdown.textContent = (tenths / 10).toFixed(1);
       el.countdown.dataset.remainingMs = String(Math.round(left));
       el.countdown.classList.toggle("urgent", left > 0 && left <= 5000);
-      el.progress.style.transform = "scaleX(" + (left / len).toFixed(4) + ")";
+      el.progress.style.transform = "scaleX(" + Math.min(1, left / len).toFixed(4) + ")";
       document.body.classList.toggle("round-over", left <= 0);
       el.countdownUnit.textContent = left > 0 ? "seconds left" : "round over – results coming";
     } else {
       el.countdown.textContent = "–";
       el.countdown.dataset.remainingMs = "";
+      el.countdown.classList.remove("urgent");
       el.countdownUnit.textContent = "waiting for a round";
       el.progress.style.transform = "scaleX(0)";
     }
-    requestAnimationFrame(tick);
   }
 
   function renderBoard(d) {
@@ -537,6 +545,7 @@
     el.moreWinners.textContent = more > 0 ? "+" + fmtInt(more) + " more" : "";
     el.winningClicks.textContent = fmtInt(r.winningClicks);
     el.resultPlayers.textContent = fmtInt(r.players);
+    $("players-word").textContent = r.players === 1 ? "player" : "players";
 
     el.result.classList.remove("flash");
     void el.result.offsetWidth;

@@ -72,7 +72,9 @@ TEST(LoadBalancer, PlayRenderingIsAValidNginxConfig) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
 
   std::string conf = read_file(dir.path() + "/clickrace.conf");
-  EXPECT_NE(conf.find("server 127.0.0.1:18181; server localhost:18182;"), std::string::npos)
+  EXPECT_NE(conf.find("server 127.0.0.1:18181 max_fails=2 fail_timeout=3s; "
+                      "server localhost:18182 max_fails=2 fail_timeout=3s;"),
+            std::string::npos)
       << conf;
   EXPECT_NE(conf.find("listen 127.0.0.1:" + std::to_string(port) + ";"), std::string::npos);
   EXPECT_EQ(conf.find("${CLICKRACE_"), std::string::npos) << "a placeholder was left";
