@@ -384,7 +384,7 @@
   function renderMyClicks() {
     var id = round ? round.round : null;
     var n = id !== null && myClicks[id] ? myClicks[id] : 0;
-    el.myClicks.textContent = fmtInt(n);
+    el.myClicks.textContent = String(n); // plain digits: tests read it as a number
     el.myClicks.dataset.round = id === null ? "" : String(id);
   }
 
