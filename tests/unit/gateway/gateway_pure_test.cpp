@@ -1,0 +1,281 @@
+// Pure pieces of the gateway: routing, body validation, hub dispatch, batch assembly, auth
+// helpers, dedupe mark, metrics text. No sockets, no Redis.
+#include <gtest/gtest.h>
+
+#include "auth.hpp"
+#include "broadcaster.hpp"
+#include "click_batch.hpp"
+#include "clickrace/signalr/json_codec.hpp"
+#include "hub_dispatch.hpp"
+#include "metrics.hpp"
+#include "routes.hpp"
+
+namespace clickrace::gateway {
+namespace {
+
+TEST(Routes, MapsEveryApiPathAndMethod) {
+  EXPECT_EQ(route("POST", "/api/accounts").route, Route::create_account);
+  EXPECT_EQ(route("GET", "/api/accounts").route, Route::method_not_allowed);
+  EXPECT_EQ(route("POST", "/api/sessions").route, Route::create_session);
+  EXPECT_EQ(route("POST", "/hub/negotiate").route, Route::negotiate);
+  EXPECT_EQ(route("GET", "/api/rounds/current").route, Route::current_round);
+  EXPECT_EQ(route("GET", "/api/rounds").route, Route::list_rounds);
+  auto m = route("GET", "/api/rounds/42");
+  EXPECT_EQ(m.route, Route::get_round);
+  EXPECT_EQ(m.round_id, 42);
+  EXPECT_EQ(route("GET", "/api/rounds/abc").route, Route::bad_round_id);
+  EXPECT_EQ(route("GET", "/api/rounds/0").route, Route::bad_round_id);
+  EXPECT_EQ(route("GET", "/api/rounds/-3").route, Route::bad_round_id);
+  EXPECT_EQ(route("GET", "/healthz").route, Route::healthz);
+  EXPECT_EQ(route("GET", "/readyz").route, Route::readyz);
+  EXPECT_EQ(route("GET", "/metrics").route, Route::metrics);
+  EXPECT_EQ(route("OPTIONS", "/hub/negotiate").route, Route::preflight);
+  EXPECT_EQ(route("GET", "/").route, Route::static_file);
+  EXPECT_EQ(route("GET", "/app.js").route, Route::static_file);
+  EXPECT_EQ(route("GET", "/api/nope").route, Route::not_found);
+  EXPECT_EQ(route("DELETE", "/").route, Route::method_not_allowed);
+}
+
+TEST(Routes, CredentialsAreValidated) {
+  auto ok = parse_credentials(R"({"password":"p","name":"n","extra":1})");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->name, "n");
+  EXPECT_EQ(ok->password, "p");
+  EXPECT_FALSE(parse_credentials(""));
+  EXPECT_FALSE(parse_credentials("{"));
+  EXPECT_FALSE(parse_credentials("[]"));
+  EXPECT_FALSE(parse_credentials(R"({"name":1,"password":"x"})"));
+  EXPECT_FALSE(parse_credentials(R"({"name":"x"})"));
+  EXPECT_FALSE(parse_credentials("{\"name\":\"\xff\",\"password\":\"x\"}"));
+  std::string deep(100000, '[');
+  EXPECT_FALSE(parse_credentials(deep));
+}
+
+TEST(Routes, LimitDefaultsAndBounds) {
+  EXPECT_EQ(*parse_limit(std::nullopt), 20);
+  EXPECT_EQ(*parse_limit(std::string("100")), 100);
+  EXPECT_FALSE(parse_limit(std::string("101")));
+  EXPECT_FALSE(parse_limit(std::string("0")));
+  EXPECT_FALSE(parse_limit(std::string("x")));
+}
+
+TEST(HttpTypes, QueryAndHeadersAreCaseInsensitive) {
+  HttpRequest r;
+  r.query = "NegotiateVersion=1&access_token=a%2Bb%3D&flag";
+  r.headers = {{"authorization", "Bearer t"}};
+  EXPECT_EQ(*r.query_param("negotiateversion"), "1");
+  EXPECT_EQ(*r.query_param("access_token"), "a+b=");
+  EXPECT_EQ(*r.query_param("flag"), "");
+  EXPECT_FALSE(r.query_param("id"));
+  EXPECT_EQ(r.header("Authorization"), "Bearer t");
+  EXPECT_EQ(percent_decode("%zz%4"), "%zz%4");
+}
+
+signalr::HubMessage parse(const std::string& json) {
+  auto m = signalr::parse_message(json);
+  EXPECT_TRUE(m) << json;
+  return *m;
+}
+
+TEST(HubDispatch, MethodNamesAreCaseInsensitive) {
+  auto a = decide(parse(R"({"type":1,"invocationId":"1","target":"cLiCk","arguments":[]})"));
+  EXPECT_EQ(a.kind, HubAction::Kind::call);
+  EXPECT_EQ(a.method, HubMethod::click);
+  EXPECT_EQ(*a.invocation_id, "1");
+  auto g = decide(parse(R"({"type":1,"invocationId":"2","target":"getround","arguments":[]})"));
+  EXPECT_EQ(g.kind, HubAction::Kind::call);
+  EXPECT_EQ(g.method, HubMethod::get_round);
+}
+
+TEST(HubDispatch, SendIsCalledWithoutReplyAndErrorsAreSilent) {
+  auto a = decide(parse(R"({"type":1,"target":"Click","arguments":[]})"));
+  EXPECT_EQ(a.kind, HubAction::Kind::call);
+  EXPECT_FALSE(a.invocation_id);
+  EXPECT_EQ(decide(parse(R"({"type":1,"target":"Nope","arguments":[]})")).kind,
+            HubAction::Kind::ignore);
+  EXPECT_EQ(decide(parse(R"({"type":1,"target":"Click","arguments":[1]})")).kind,
+            HubAction::Kind::ignore);
+}
+
+TEST(HubDispatch, DotNetErrorTexts) {
+  auto u = decide(parse(R"({"type":1,"invocationId":"7","target":"Nope","arguments":[]})"));
+  EXPECT_EQ(u.kind, HubAction::Kind::reply_error);
+  EXPECT_EQ(u.error, "Unknown hub method 'Nope'");
+  auto b = decide(parse(R"({"type":1,"invocationId":"8","target":"Click","arguments":[1,2]})"));
+  EXPECT_EQ(b.error, "Failed to invoke 'Click' due to an error on the server.");
+  auto s = decide(parse(R"({"type":4,"invocationId":"9","target":"click","arguments":[]})"));
+  EXPECT_EQ(s.kind, HubAction::Kind::reply_error);
+  EXPECT_EQ(s.error,
+            "The client attempted to invoke the non-streaming 'click' method with a streaming "
+            "invocation.");
+  auto up = decide(
+      parse(R"({"type":1,"invocationId":"3","target":"Click","arguments":[],"streamIds":["0"]})"));
+  EXPECT_EQ(up.kind, HubAction::Kind::reply_error);
+}
+
+TEST(HubDispatch, ControlMessages) {
+  EXPECT_EQ(decide(parse(R"({"type":6})")).kind, HubAction::Kind::ignore);
+  EXPECT_EQ(decide(parse(R"({"type":7})")).kind, HubAction::Kind::close);
+  EXPECT_EQ(decide(parse(R"({"type":5,"invocationId":"1"})")).kind, HubAction::Kind::ignore);
+  EXPECT_EQ(decide(parse(R"({"type":99})")).kind, HubAction::Kind::ignore);
+}
+
+TEST(ClickBatch, MergesPlayersAndGivesEachCallerIncreasingTotals) {
+  ClickBatch b;
+  b.add({1, "alice", std::string("a1")});
+  b.add({2, "bob", std::string("b1")});
+  b.add({1, "alice", std::string("a2")});
+  b.add({3, "alice", std::nullopt});  // alice on a second connection, a send
+  b.add({1, "alice", std::string("a3")});
+  EXPECT_EQ(b.size(), 5u);
+  EXPECT_EQ(b.players(), 2u);
+  EXPECT_EQ(b.script_args("P:"), (std::vector<std::string>{"P:", "alice", "4", "bob", "1"}));
+  auto out = b.complete(7, {14, 3});  // alice had 10, now 14; bob now 3
+  ASSERT_EQ(out.size(), 5u);
+  std::vector<std::int64_t> totals;
+  for (auto& o : out) {
+    ASSERT_TRUE(o.result);
+    EXPECT_EQ(o.result->round, 7);
+    totals.push_back(o.result->clicks);
+  }
+  EXPECT_EQ(totals, (std::vector<std::int64_t>{11, 3, 12, 13, 14}));
+  EXPECT_EQ(*out[0].invocation_id, "a1");
+  EXPECT_FALSE(out[3].invocation_id);
+}
+
+TEST(ClickBatch, WrongReplyShapeAndFailureFailEveryClick) {
+  ClickBatch b;
+  b.add({1, "a", std::string("1")});
+  b.add({2, "b", std::string("2")});
+  auto bad = b.complete(1, {5});
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_FALSE(bad[0].result);
+  ClickBatch c;
+  c.add({1, "a", std::string("1")});
+  auto f = c.fail("service unavailable");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].result.error().message, "service unavailable");
+}
+
+HttpRequest with_headers(std::vector<std::pair<std::string, std::string>> h,
+                         std::string query = "") {
+  HttpRequest r;
+  r.headers = std::move(h);
+  r.query = std::move(query);
+  return r;
+}
+
+TEST(Auth, TokenFromBearerOrQuery) {
+  EXPECT_EQ(*request_token(with_headers({{"Authorization", "Bearer abc"}}), false), "abc");
+  EXPECT_EQ(*request_token(with_headers({{"authorization", "bearer  abc "}}), false), "abc");
+  EXPECT_FALSE(request_token(with_headers({{"Authorization", "Basic abc"}}), false));
+  EXPECT_FALSE(request_token(with_headers({}, "access_token=q"), false));
+  EXPECT_EQ(*request_token(with_headers({}, "access_token=q"), true), "q");
+}
+
+TEST(Auth, OriginRules) {
+  std::vector<std::string> allowed = {"https://play.example"};
+  EXPECT_TRUE(origin_allowed(with_headers({{"Host", "x:1"}}), allowed));  // no Origin
+  EXPECT_TRUE(origin_allowed(with_headers({{"Host", "Game:8080"}, {"Origin", "http://game:8080"}}),
+                             allowed));
+  EXPECT_TRUE(origin_allowed(with_headers({{"Host", "game"}, {"Origin", "http://game:80"}}), {}));
+  EXPECT_TRUE(origin_allowed(with_headers({{"Host", "other"}, {"Origin", "https://play.example"}}),
+                             allowed));
+  EXPECT_FALSE(origin_allowed(
+      with_headers({{"Host", "game:8080"}, {"Origin", "http://evil.example"}}), allowed));
+  EXPECT_FALSE(origin_allowed(with_headers({{"Host", "game:8080"}, {"Origin", "null"}}), allowed));
+}
+
+TEST(Auth, CorsEchoesOnlyListedOrigins) {
+  std::vector<std::string> allowed = {"https://play.example"};
+  auto h = cors_headers(with_headers({{"Origin", "https://play.example"}}), allowed);
+  ASSERT_FALSE(h.empty());
+  EXPECT_EQ(h[0].second, "https://play.example");
+  EXPECT_TRUE(cors_headers(with_headers({{"Origin", "https://evil"}}), allowed).empty());
+  auto pre = preflight_response(
+      with_headers({{"Origin", "https://play.example"},
+                    {"Access-Control-Request-Headers", "authorization,x-requested-with"}}),
+      allowed);
+  EXPECT_EQ(pre.status, 204);
+  bool creds = false;
+  for (auto& [k, v] : pre.headers) creds |= k == "Access-Control-Allow-Credentials" && v == "true";
+  EXPECT_TRUE(creds);
+}
+
+TEST(Auth, ConnectionIdsAreUrlSafe22Chars) {
+  auto id = new_connection_id();
+  EXPECT_EQ(id.size(), 22u);
+  EXPECT_EQ(
+      id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+      std::string::npos);
+  EXPECT_NE(id, new_connection_id());
+  auto body = nlohmann::json::parse(negotiate_body("cid", "tok"));
+  EXPECT_EQ(body["negotiateVersion"], 1);
+  EXPECT_EQ(body["availableTransports"][0]["transport"], "WebSockets");
+  EXPECT_FALSE(body.contains("useStatefulReconnect"));
+  EXPECT_FALSE(body.contains("ProtocolVersion"));
+}
+
+TEST(Auth, UpgradeChecks) {
+  auto signer = *core::TokenSigner::from_secret(std::string(40, 'k'));
+  core::Claims login{core::TokenKind::login, "Alice", 10'000, ""};
+  core::Claims conn{core::TokenKind::connection, "Alice", 10'000, "cid123"};
+  core::Claims other{core::TokenKind::connection, "Bob", 10'000, "cid9"};
+  std::string lt = signer.sign(login);
+  int status = 0;
+  auto ok =
+      check_upgrade(with_headers({{"Authorization", "Bearer " + lt}}, "id=" + signer.sign(conn)),
+                    signer, {}, 5'000, &status);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->player, "Alice");
+  EXPECT_EQ(ok->connection_id, "cid123");
+  auto skip = check_upgrade(with_headers({}, "access_token=" + lt), signer, {}, 5'000, &status);
+  ASSERT_TRUE(skip);
+  EXPECT_EQ(skip->connection_id.size(), 22u);
+  EXPECT_FALSE(check_upgrade(with_headers({}), signer, {}, 5'000, &status));
+  EXPECT_EQ(status, 401);
+  EXPECT_FALSE(check_upgrade(with_headers({}, "access_token=" + lt), signer, {}, 20'000, &status));
+  EXPECT_EQ(status, 401);  // expired
+  EXPECT_FALSE(check_upgrade(with_headers({}, "access_token=" + lt + "x"), signer, {}, 5, &status));
+  EXPECT_EQ(status, 401);  // tampered
+  EXPECT_FALSE(check_upgrade(with_headers({}, "access_token=" + lt + "&id=nope"), signer, {}, 5'000,
+                             &status));
+  EXPECT_EQ(status, 404);
+  EXPECT_FALSE(check_upgrade(with_headers({}, "access_token=" + lt + "&id=" + signer.sign(other)),
+                             signer, {}, 5'000, &status));
+  EXPECT_EQ(status, 404);  // someone else's connection
+  EXPECT_FALSE(check_upgrade(with_headers({}, "access_token=" + lt + "&id=" + lt), signer, {},
+                             5'000, &status));
+  EXPECT_EQ(status, 404);  // a login token is not a connection token
+  EXPECT_FALSE(check_upgrade(
+      with_headers({{"Origin", "http://evil"}, {"Host", "game"}}, "access_token=" + lt), signer, {},
+      5'000, &status));
+  EXPECT_EQ(status, 403);
+}
+
+TEST(RoundMark, DropsDuplicatesAndOlderRounds) {
+  RoundMark m;
+  EXPECT_TRUE(m.advance(3));
+  EXPECT_FALSE(m.advance(3));
+  EXPECT_FALSE(m.advance(2));
+  EXPECT_TRUE(m.advance(4));
+  m.raise_to(2);
+  EXPECT_EQ(m.value(), 4);
+}
+
+TEST(Metrics, RendersPrometheusText) {
+  Metrics m;
+  m.clicks_accepted = 5;
+  m.click_batch_size.observe(3);
+  m.click_batch_size.observe(3000);
+  std::string text = m.render(true, false);
+  EXPECT_NE(text.find("clickrace_gateway_clicks_accepted_total 5\n"), std::string::npos);
+  EXPECT_NE(text.find("clickrace_gateway_click_batch_size_bucket{le=\"5\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("clickrace_gateway_click_batch_size_bucket{le=\"+Inf\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("clickrace_gateway_events_subscribed 0\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace clickrace::gateway
