@@ -27,7 +27,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr std::string_view kHandshakeRequest{"{\"protocol\":\"json\",\"version\":1}\x1e", 33};
+constexpr std::string_view kHandshakeRequest = "{\"protocol\":\"json\",\"version\":1}\x1e";
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
