@@ -1,0 +1,126 @@
+#include "report.hpp"
+
+#include <cstdio>
+#include <fstream>
+
+namespace clickrace::bench {
+namespace {
+
+std::string num(const nlohmann::json& j, const char* fmt) {
+  if (!j.is_number()) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, j.get<double>());
+  return buf;
+}
+
+const nlohmann::json& at(const nlohmann::json& j, std::initializer_list<const char*> path) {
+  static const nlohmann::json null;
+  const nlohmann::json* cur = &j;
+  for (const char* k : path) {
+    if (!cur->is_object() || !cur->contains(k)) return null;
+    cur = &(*cur)[k];
+  }
+  return *cur;
+}
+
+void row(const std::string& a, const std::string& b, const std::string& c, const std::string& d) {
+  std::printf("| %-58s | %-22s | %-22s | %-6s |\n", a.c_str(), b.c_str(), c.c_str(), d.c_str());
+}
+
+const char* verdict(const nlohmann::json& v, double target, bool at_least) {
+  if (!v.is_number()) return "n/a";
+  double x = v.get<double>();
+  return (at_least ? x >= target : x <= target) ? "met" : "MISSED";
+}
+
+}  // namespace
+
+void print_result_table(const nlohmann::json& j) {
+  std::printf("\n== %s (%s) ==\n", j.value("label", "?").c_str(), j.value("scenario", "?").c_str());
+  std::printf("params:  %s\n", j["params"].dump().c_str());
+  const auto& r = j["results"];
+  for (auto it = r.begin(); it != r.end(); ++it) {
+    if (it.key() == "per_round") continue;
+    std::printf("  %-32s %s\n", it.key().c_str(),
+                it->is_number_float() ? num(*it, "%.3f").c_str() : it->dump().c_str());
+  }
+}
+
+void print_targets_table(const std::vector<nlohmann::json>& results, const std::string& machine) {
+  const nlohmann::json* clicks1 = nullptr;
+  const nlohmann::json* clicks2 = nullptr;
+  const nlohmann::json* conns = nullptr;
+  const nlohmann::json* fanout = nullptr;
+  for (const auto& j : results) {
+    std::string sc = j.value("scenario", "");
+    std::size_t gws = at(j, {"params", "gateways"}).is_number()
+                          ? at(j, {"params", "gateways"}).get<std::size_t>()
+                          : 1;
+    if (sc == "clicks" && gws == 1 && !clicks1) clicks1 = &j;
+    if (sc == "clicks" && gws == 2 && !clicks2) clicks2 = &j;
+    if (sc == "connections" && !conns) conns = &j;
+    if (sc == "fanout" && !fanout) fanout = &j;
+  }
+  static const nlohmann::json empty = nlohmann::json::object();
+  const auto& c1 = clicks1 ? *clicks1 : empty;
+  const auto& c2 = clicks2 ? *clicks2 : empty;
+  const auto& cn = conns ? *conns : empty;
+  const auto& fo = fanout ? *fanout : empty;
+
+  std::printf("\nclickrace benchmark — %s\n", machine.c_str());
+  row("measure", "target", "measured", "");
+  row("----------------------------------------------------------", "----------------------",
+      "----------------------", "------");
+  const auto& rate1 = at(c1, {"results", "acked_per_s"});
+  row("acked Click()/s, ONE gateway + Redis", ">= 100,000", num(rate1, "%.0f"),
+      verdict(rate1, 100000, true));
+  const auto& cpu = at(c1, {"results", "server_cpu_us_per_click"});
+  row("server CPU (gateway + Redis) per acked click, us", "<= 8", num(cpu, "%.2f"),
+      verdict(cpu, 8, false));
+  const auto& opened = at(cn, {"results", "opened"});
+  row("idle authenticated connections on one gateway", ">= 10,000", num(opened, "%.0f"),
+      verdict(opened, 10000, true));
+  const auto& rss = at(cn, {"results", "rss_per_connection_kb"});
+  row("  resident memory per connection, KB", "<= 8", num(rss, "%.2f"), verdict(rss, 8, false));
+  const auto& p99 = at(fo, {"results", "latency_ms", "p99"});
+  row("RoundEnded fan-out over 2 gateways, deadline->client p99 ms", "<= 100", num(p99, "%.1f"),
+      verdict(p99, 100, false));
+  const auto& cps = at(cn, {"results", "connects_per_s"});
+  row("new authenticated connections/s per gateway", ">= 3,000", num(cps, "%.0f"),
+      verdict(cps, 3000, true));
+  std::printf("\ndetails:\n");
+  row("measure", "", "measured", "");
+  row("click ack latency p50 / p99 / p99.9 us (1 gateway)", "",
+      num(at(c1, {"results", "latency_us", "p50"}), "%.0f") + " / " +
+          num(at(c1, {"results", "latency_us", "p99"}), "%.0f") + " / " +
+          num(at(c1, {"results", "latency_us", "p999"}), "%.0f"),
+      "");
+  row("Redis script calls (EVALSHA) per acked click", "",
+      num(at(c1, {"results", "redis_script_calls_per_click"}), "%.4f"), "");
+  row("Redis commands per acked click (incl. inside scripts)", "",
+      num(at(c1, {"results", "redis_calls_per_click"}), "%.4f"), "");
+  row("clicks per click.lua batch", "", num(at(c1, {"results", "clicks_per_batch"}), "%.1f"), "");
+  row("scale-out: acked Click()/s through TWO gateways", "",
+      num(at(c2, {"results", "acked_per_s"}), "%.0f"), "");
+  row("scale-out: server CPU per acked click, us (2 gateways)", "",
+      num(at(c2, {"results", "server_cpu_us_per_click"}), "%.2f"), "");
+  row("fan-out p50 / max ms", "",
+      num(at(fo, {"results", "latency_ms", "p50"}), "%.1f") + " / " +
+          num(at(fo, {"results", "latency_ms", "max"}), "%.1f"),
+      "");
+  row("connect latency p50 / p99 ms", "",
+      num(at(cn, {"results", "connect_latency_ms", "p50"}), "%.1f") + " / " +
+          num(at(cn, {"results", "connect_latency_ms", "p99"}), "%.1f"),
+      "");
+  std::printf(
+      "(the load generator shares the machine with the servers; numbers are lower bounds)\n");
+}
+
+bool write_json(const std::string& path, const nlohmann::json& value) {
+  std::ofstream out(path);
+  if (!out) return false;
+  out << value.dump(2) << "\n";
+  return static_cast<bool>(out);
+}
+
+}  // namespace clickrace::bench

@@ -1,0 +1,16 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+// Human tables and JSON files of the results.
+namespace clickrace::bench {
+
+// The detail table of one scenario result.
+void print_result_table(const nlohmann::json& result);
+// The combined table: every target of performance.md against what the results measured.
+void print_targets_table(const std::vector<nlohmann::json>& results, const std::string& machine);
+bool write_json(const std::string& path, const nlohmann::json& value);
+
+}  // namespace clickrace::bench

@@ -1,0 +1,123 @@
+# Process bookkeeping for the benchmark and its smoke test (sourced by scripts/bench and smoke.sh):
+# a private redis-server, round-schedulers and hub-gateways on free 127.0.0.1 ports, every one
+# started in the background with its log in $STACK_LOG_DIR and stopped by its own pid.
+# Requires: STACK_BIN_DIR (binaries), STACK_LOG_DIR. Every wait is bounded.
+
+STACK_NAMES=()
+STACK_PIDS=()
+STACK_READY_TIMEOUT_S=${STACK_READY_TIMEOUT_S:-30}
+# A fixed token secret: tokens stay valid across gateway restarts within one run (bench only).
+STACK_TOKEN_SECRET=${STACK_TOKEN_SECRET:-bench-only-token-secret-0123456789abcdef}
+
+stack_say() { printf '%s\n' "$*" >&2; }
+stack_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+stack_alive() { kill -0 "$1" 2>/dev/null; }
+stack_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# stack_start NAME CMD...: background, own session, SIGTERM if this shell dies.
+stack_start() {
+  local name=$1
+  shift
+  : >"$STACK_LOG_DIR/$name.log"
+  setsid setpriv --pdeathsig TERM -- "$@" >>"$STACK_LOG_DIR/$name.log" 2>&1 </dev/null &
+  STACK_NAMES+=("$name")
+  STACK_PIDS+=("$!")
+}
+
+stack_pid() {
+  local i
+  for i in "${!STACK_NAMES[@]}"; do
+    [[ ${STACK_NAMES[i]} == "$1" ]] && { echo "${STACK_PIDS[i]}"; return 0; }
+  done
+  return 1
+}
+
+# stack_stop NAME: SIGTERM, SIGKILL after 10 s.
+stack_stop() {
+  local pid i deadline
+  pid=$(stack_pid "$1") || return 0
+  if stack_alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + 10))
+    while stack_alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+    stack_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+  fi
+  wait "$pid" 2>/dev/null || true
+  for i in "${!STACK_NAMES[@]}"; do
+    [[ ${STACK_NAMES[i]} == "$1" ]] && { unset 'STACK_NAMES[i]' 'STACK_PIDS[i]'; }
+  done
+  STACK_NAMES=("${STACK_NAMES[@]}")
+  STACK_PIDS=("${STACK_PIDS[@]}")
+}
+
+# Reverse start order: gateways flush, then schedulers, redis last.
+stack_stop_all() {
+  local i
+  for ((i = ${#STACK_NAMES[@]} - 1; i >= 0; i--)); do stack_stop "${STACK_NAMES[i]}"; done
+}
+
+# stack_wait_log NAME REGEX: until the log matches, the process exits, or the timeout.
+stack_wait_log() {
+  local name=$1 pattern=$2 pid deadline=$((SECONDS + STACK_READY_TIMEOUT_S))
+  pid=$(stack_pid "$name") || stack_die "no process $name"
+  until grep -qE "$pattern" "$STACK_LOG_DIR/$name.log" 2>/dev/null; do
+    if ! stack_alive "$pid"; then
+      tail -n 20 "$STACK_LOG_DIR/$name.log" >&2 || true
+      stack_die "$name exited during start-up (log: $STACK_LOG_DIR/$name.log)"
+    fi
+    ((SECONDS < deadline)) || stack_die "$name not ready in ${STACK_READY_TIMEOUT_S}s ($STACK_LOG_DIR/$name.log)"
+    sleep 0.1
+  done
+}
+
+stack_listen_port() { grep -oE 'listening on [0-9]+' "$STACK_LOG_DIR/$1.log" | head -n1 | awk '{print $3}'; }
+
+# Sets REDIS_PORT and REDIS_URL. Persistence off: the benchmark measures the click path, not disks.
+stack_start_redis() {
+  local tries=0
+  REDIS_PORT=$((20000 + RANDOM % 20000))
+  while stack_port_busy "$REDIS_PORT"; do
+    ((++tries < 50)) || stack_die "no free port for redis-server"
+    REDIS_PORT=$((20000 + RANDOM % 20000))
+  done
+  stack_start redis redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
+    --appendonly no --daemonize no --maxclients 1000
+  stack_wait_log redis "Ready to accept connections"
+  REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+}
+
+# stack_start_scheduler NAME PREFIX ROUND_MS
+stack_start_scheduler() {
+  CLICKRACE_REDIS_URL=$REDIS_URL CLICKRACE_KEY_PREFIX=$2 CLICKRACE_ROUND_MS=$3 \
+    CLICKRACE_SCHEDULER_PORT=0 CLICKRACE_BIND_ADDRESS=127.0.0.1 CLICKRACE_LOG_LEVEL=warn \
+    stack_start "$1" "$STACK_BIN_DIR/round-scheduler"
+  stack_wait_log "$1" "listening on|ready"
+}
+
+# stack_start_gateway NAME PREFIX ROUND_MS: sets GATEWAY_PORT. Benchmark settings: no per-connection
+# click limit, no login limit, minimal argon2 cost (logins are set-up here, not measured).
+stack_start_gateway() {
+  CLICKRACE_REDIS_URL=$REDIS_URL CLICKRACE_KEY_PREFIX=$2 CLICKRACE_ROUND_MS=$3 \
+    CLICKRACE_GATEWAY_PORT=0 CLICKRACE_BIND_ADDRESS=127.0.0.1 CLICKRACE_LOG_LEVEL=warn \
+    CLICKRACE_MAX_CLICKS_PER_S=1000000 CLICKRACE_LOGIN_ATTEMPTS_PER_MIN=1000000 \
+    CLICKRACE_MAX_CONNECTIONS=${BENCH_GATEWAY_MAX_CONNECTIONS:-60000} \
+    CLICKRACE_FAST_PASSWORD_HASH=${BENCH_FAST_PASSWORD_HASH:-1} \
+    CLICKRACE_TOKEN_SECRET=$STACK_TOKEN_SECRET \
+    stack_start "$1" "$STACK_BIN_DIR/hub-gateway"
+  stack_wait_log "$1" "listening on [0-9]+"
+  GATEWAY_PORT=$(stack_listen_port "$1")
+  local deadline=$((SECONDS + STACK_READY_TIMEOUT_S))
+  until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$GATEWAY_PORT/readyz" 2>/dev/null; do
+    ((SECONDS < deadline)) || stack_die "$1 not ready (/readyz) in ${STACK_READY_TIMEOUT_S}s"
+    sleep 0.1
+  done
+}
+
+# stack_wait_round URL: until GET /api/rounds/current answers (a scheduler wrote the schedule).
+stack_wait_round() {
+  local deadline=$((SECONDS + STACK_READY_TIMEOUT_S))
+  until curl -fsS --max-time 2 "$1/api/rounds/current" 2>/dev/null | grep -q '"round"'; do
+    ((SECONDS < deadline)) || stack_die "no round running after ${STACK_READY_TIMEOUT_S}s ($1)"
+    sleep 0.2
+  done
+}
