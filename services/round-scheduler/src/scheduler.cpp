@@ -126,43 +126,47 @@ void Scheduler::arm_expiry() {
 
 // schedule.lua creates the schedule once and promotes a reached length change; it also gives
 // Redis TIME for the clock offset. HGETALL follows for the prev_* segment the reply lacks.
-void Scheduler::refresh_schedule(bool then_start_closing) {
-  if (then_start_closing) starting_ = true;
+// `start` also begins closing rounds once the schedule is known.
+void Scheduler::refresh_schedule(bool start) {
+  if (start) starting_ = true;
   uint64_t term = lease_.term();
   int64_t sent = mono_now_ms();
   schedule_script_.call(ctx_.redis, {ctx_.keys.schedule()}, {std::to_string(ctx_.opts.round_ms)},
-                        [this, term, sent, then_start_closing](Result<redis::Reply> r) {
+                        [this, term, sent, start](Result<redis::Reply> r) {
                           if (stopping_ || term != lease_.term() || !leading()) return;
-                          auto fail = [this, then_start_closing](const std::string& what) {
-                            ctx_.metrics.redis_errors.fetch_add(1);
-                            CR_LOG(warn) << "schedule refresh failed: " << what;
-                            // Closing cannot start without a schedule: the next lease renewal tries
-                            // again.
-                            if (then_start_closing) starting_ = false;
-                          };
-                          if (!r) return fail(r.error().message);
+                          if (!r) return schedule_failed(start, r.error().message);
                           auto s = parse_schedule_reply(*r);
-                          if (!s) return fail(s.error().message);
+                          if (!s) return schedule_failed(start, s.error().message);
                           redis_ok();
                           ctx_.offset.add_sample(sent, mono_now_ms(), s->now);
                           maybe_announce_first_round(*s);
-                          ctx_.redis.command(
-                              {"HGETALL", ctx_.keys.schedule()},
-                              [this, term, then_start_closing, fail](Result<redis::Reply> r) {
-                                if (stopping_ || term != lease_.term() || !leading()) return;
-                                if (!r) return fail(r.error().message);
-                                auto full = parse_schedule_hash(*r);
-                                if (!full || !*full)
-                                  return fail(full ? "schedule missing" : full.error().message);
-                                ctx_.schedule = **full;
-                                publish_status();
-                                if (then_start_closing) {
-                                  starting_ = false;
-                                  closer_.start();
-                                  leaderboard_.start();
-                                }
-                              });
+                          load_schedule(term, start);
                         });
+}
+
+void Scheduler::load_schedule(uint64_t term, bool start) {
+  ctx_.redis.command({"HGETALL", ctx_.keys.schedule()},
+                     [this, term, start](Result<redis::Reply> r) {
+                       if (stopping_ || term != lease_.term() || !leading()) return;
+                       if (!r) return schedule_failed(start, r.error().message);
+                       auto full = parse_schedule_hash(*r);
+                       if (!full) return schedule_failed(start, full.error().message);
+                       if (!*full) return schedule_failed(start, "schedule missing");
+                       ctx_.schedule = **full;
+                       publish_status();
+                       if (start) {
+                         starting_ = false;
+                         closer_.start();
+                         leaderboard_.start();
+                       }
+                     });
+}
+
+void Scheduler::schedule_failed(bool start, const std::string& what) {
+  ctx_.metrics.redis_errors.fetch_add(1);
+  CR_LOG(warn) << "schedule refresh failed: " << what;
+  // Closing cannot start without a schedule: the next lease renewal tries again.
+  if (start) starting_ = false;
 }
 
 // The first leader publishes RoundStarted for round 1 (later ones come from close_round.lua).

@@ -31,7 +31,9 @@ class Scheduler {
   void on_lease_answer(Result<redis::Reply> r, int64_t sent);
   void apply(Transition t);
   void arm_expiry();
-  void refresh_schedule(bool then_start_closing);
+  void refresh_schedule(bool start);
+  void load_schedule(uint64_t term, bool start);
+  void schedule_failed(bool start, const std::string& what);
   void observe();
   void publish_status();
   void redis_ok();
