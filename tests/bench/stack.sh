@@ -73,17 +73,29 @@ stack_wait_log() {
 stack_listen_port() { grep -oE 'listening on [0-9]+' "$STACK_LOG_DIR/$1.log" | head -n1 | awk '{print $3}'; }
 
 # Sets REDIS_PORT and REDIS_URL. Persistence off: the benchmark measures the click path, not disks.
+# Ports come from below the kernel's ephemeral range (32768+), where client sockets live; a port
+# that turns out to be taken (bind fails) is retried with another, at most 10 times.
 stack_start_redis() {
-  local tries=0
-  REDIS_PORT=$((20000 + RANDOM % 20000))
-  while stack_port_busy "$REDIS_PORT"; do
-    ((++tries < 50)) || stack_die "no free port for redis-server"
-    REDIS_PORT=$((20000 + RANDOM % 20000))
+  local attempt pid
+  for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    REDIS_PORT=$((20000 + RANDOM % 12000))
+    stack_port_busy "$REDIS_PORT" && continue
+    stack_start redis redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
+      --appendonly no --daemonize no --maxclients 1000
+    pid=$(stack_pid redis)
+    local deadline=$((SECONDS + STACK_READY_TIMEOUT_S))
+    until grep -q "Ready to accept connections" "$STACK_LOG_DIR/redis.log" 2>/dev/null; do
+      stack_alive "$pid" || break
+      ((SECONDS < deadline)) || stack_die "redis-server not ready in ${STACK_READY_TIMEOUT_S}s"
+      sleep 0.05
+    done
+    if stack_alive "$pid"; then
+      REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+      return 0
+    fi
+    stack_stop redis
   done
-  stack_start redis redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
-    --appendonly no --daemonize no --maxclients 1000
-  stack_wait_log redis "Ready to accept connections"
-  REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+  stack_die "redis-server did not start (log: $STACK_LOG_DIR/redis.log)"
 }
 
 # stack_start_scheduler NAME PREFIX ROUND_MS

@@ -158,6 +158,9 @@ int run_clicks(const Options& opt, nlohmann::json& out) {
   }
   const double batches = s1.click_batches - s0.click_batches;
   if (batches > 0) r["clicks_per_batch"] = (s1.clicks_accepted - s0.clicks_accepted) / batches;
+  // Cross-check: what the gateways say they stored in the same window (snapshots are taken a few
+  // ms apart from the loadgen's counters, so expect agreement within a fraction of a percent).
+  r["gateway_clicks_accepted"] = s1.clicks_accepted - s0.clicks_accepted;
   nlohmann::json errors = nlohmann::json::object();
   for (auto& [k, v] : merged_errors(runner)) errors[k] = v;
   r["errors"] = errors;
