@@ -50,6 +50,7 @@ void print_targets_table(const std::vector<nlohmann::json>& results, const std::
   const nlohmann::json* clicks1 = nullptr;
   const nlohmann::json* clicks2 = nullptr;
   const nlohmann::json* conns = nullptr;
+  const nlohmann::json* conns_skip = nullptr;
   const nlohmann::json* fanout = nullptr;
   for (const auto& j : results) {
     std::string sc = j.value("scenario", "");
@@ -58,7 +59,10 @@ void print_targets_table(const std::vector<nlohmann::json>& results, const std::
                           : 1;
     if (sc == "clicks" && gws == 1 && !clicks1) clicks1 = &j;
     if (sc == "clicks" && gws == 2 && !clicks2) clicks2 = &j;
-    if (sc == "connections" && !conns) conns = &j;
+    const bool negotiated =
+        at(j, {"params", "negotiate"}).is_boolean() && at(j, {"params", "negotiate"}).get<bool>();
+    if (sc == "connections" && negotiated && !conns) conns = &j;
+    if (sc == "connections" && !negotiated && !conns_skip) conns_skip = &j;
     if (sc == "fanout" && !fanout) fanout = &j;
   }
   static const nlohmann::json empty = nlohmann::json::object();
@@ -66,6 +70,7 @@ void print_targets_table(const std::vector<nlohmann::json>& results, const std::
   const auto& c2 = clicks2 ? *clicks2 : empty;
   const auto& cn = conns ? *conns : empty;
   const auto& fo = fanout ? *fanout : empty;
+  const auto& cs = conns_skip ? *conns_skip : empty;
 
   std::printf("\nclickrace benchmark — %s\n", machine.c_str());
   row("measure", "target", "measured", "");
@@ -107,6 +112,12 @@ void print_targets_table(const std::vector<nlohmann::json>& results, const std::
   row("fan-out p50 / max ms", "",
       num(at(fo, {"results", "latency_ms", "p50"}), "%.1f") + " / " +
           num(at(fo, {"results", "latency_ms", "max"}), "%.1f"),
+      "");
+  row("new connections/s with skipNegotiation (one TCP connect)", "",
+      num(at(cs, {"results", "connects_per_s"}), "%.0f"), "");
+  row("gateway CPU per new connection, us (negotiate / skip)", "",
+      num(at(cn, {"results", "gateway_cpu_us_per_connect"}), "%.0f") + " / " +
+          num(at(cs, {"results", "gateway_cpu_us_per_connect"}), "%.0f"),
       "");
   row("connect latency p50 / p99 ms", "",
       num(at(cn, {"results", "connect_latency_ms", "p50"}), "%.1f") + " / " +

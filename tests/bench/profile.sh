@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Profiles the hub-gateway under benchmark load (not part of CI). Usage:
+#   tests/bench/profile.sh cpu [seconds]        perf record -g of the gateway during `clicks`
+#   tests/bench/profile.sh memory [connections] heaptrack of the gateway holding idle connections
+#   tests/bench/profile.sh fanout [connections] perf record -g of one gateway during `fanout`
+#   tests/bench/profile.sh connect [connections] perf record -g of the gateway during `connections`
+# Env: CLICKRACE_BUILD_DIR [build]; output in <build dir>/bench/profile/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+mode=${1:-cpu}
+BUILD_DIR=${CLICKRACE_BUILD_DIR:-build}
+[[ "$BUILD_DIR" = /* ]] || BUILD_DIR=$ROOT/$BUILD_DIR
+OUT=$BUILD_DIR/bench/profile
+mkdir -p "$OUT"
+STACK_BIN_DIR=$BUILD_DIR/bin
+STACK_LOG_DIR=$OUT/logs
+mkdir -p "$STACK_LOG_DIR"
+# shellcheck source=stack.sh
+source "$ROOT/tests/bench/stack.sh"
+trap 'stack_stop_all' EXIT
+LOADGEN=$BUILD_DIR/bin/clickrace-loadgen
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+stack_start_redis
+case "$mode" in
+  cpu)
+    secs=${2:-8}
+    stack_start_scheduler sched "prof:" 10000
+    stack_start_gateway gw "prof:" 10000
+    url="http://127.0.0.1:$GATEWAY_PORT"
+    stack_wait_round "$url"
+    "$LOADGEN" clicks --gateways "$url" --connections 200 --inflight 16 --duration $((secs + 3)) \
+      --warmup 1 --accounts 64 --account-prefix prof >"$OUT/loadgen.out" 2>&1 &
+    lg=$!
+    sleep 2
+    perf record -F 499 -g -o "$OUT/gateway.perf.data" -p "$(stack_pid gw)" -- sleep "$secs" \
+      2>"$OUT/perf-record.log" || true
+    wait "$lg" || true
+    perf report -i "$OUT/gateway.perf.data" --stdio --no-children --percent-limit 1.5 \
+      --sort symbol -g none 2>/dev/null | grep -v '^$' | head -120 >"$OUT/gateway-cpu.txt"
+    perf report -i "$OUT/gateway.perf.data" --stdio --children --percent-limit 4 \
+      --sort symbol -g none 2>/dev/null | grep -v '^$' | head -80 >"$OUT/gateway-cpu-children.txt"
+    grep RESULT "$OUT/loadgen.out" || true
+    echo "profile: $OUT/gateway-cpu.txt, $OUT/gateway-cpu-children.txt"
+    ;;
+  memory)
+    n=${2:-3000}
+    rm -f "$OUT"/gateway.heaptrack*
+    stack_start_scheduler sched "profm:" 10000
+    CLICKRACE_REDIS_URL=$REDIS_URL CLICKRACE_KEY_PREFIX="profm:" CLICKRACE_GATEWAY_PORT=0 \
+      CLICKRACE_BIND_ADDRESS=127.0.0.1 CLICKRACE_LOG_LEVEL=warn CLICKRACE_FAST_PASSWORD_HASH=1 \
+      CLICKRACE_LOGIN_ATTEMPTS_PER_MIN=1000000 CLICKRACE_TOKEN_SECRET=$STACK_TOKEN_SECRET \
+      stack_start gw heaptrack -o "$OUT/gateway.heaptrack" "$STACK_BIN_DIR/hub-gateway"
+    stack_wait_log gw "listening on [0-9]+"
+    url="http://127.0.0.1:$(stack_listen_port gw)"
+    stack_wait_round "$url"
+    # heaptrack is a launcher script: the gateway is its child. Measure and stop the child itself.
+    gwpid=$(pgrep -P "$(stack_pid gw)" -x hub-gateway | head -n1)
+    "$LOADGEN" connections --gateways "$url" --connections "$n" --accounts 100 \
+      --account-prefix profm --hold 2 ${gwpid:+--gateway-pids "$gwpid"} >"$OUT/loadgen.out" 2>&1 || true
+    [[ -n "$gwpid" ]] && kill -TERM "$gwpid" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$(stack_pid gw)" 2>/dev/null || break; sleep 0.1; done
+    stack_stop gw
+    f=$(ls -t "$OUT"/gateway.heaptrack* 2>/dev/null | head -n1)
+    heaptrack_print -f "$f" --print-peaks 1 --print-allocators 0 --print-leaks 0 \
+      --print-temporary 0 --peak-limit 15 2>/dev/null | head -150 >"$OUT/gateway-memory.txt"
+    grep RESULT "$OUT/loadgen.out" || true
+    echo "profile: $OUT/gateway-memory.txt"
+    ;;
+  fanout)
+    n=${2:-10000}
+    stack_start_scheduler sched "proff:" 3000
+    stack_start_gateway gw "proff:" 3000
+    url="http://127.0.0.1:$GATEWAY_PORT"
+    stack_wait_round "$url"
+    "$LOADGEN" fanout --gateways "$url" --connections "$n" --rounds 3 --accounts 300 \
+      --account-prefix proff >"$OUT/loadgen.out" 2>&1 &
+    lg=$!
+    perf record -F 999 -g -o "$OUT/fanout.perf.data" -p "$(stack_pid gw)" -- sleep 15 \
+      2>"$OUT/perf-record.log" || true
+    wait "$lg" || true
+    perf report -i "$OUT/fanout.perf.data" --stdio --no-children --percent-limit 1.5 \
+      --sort symbol -g none 2>/dev/null | grep -v '^$' | head -120 >"$OUT/fanout-cpu.txt"
+    grep RESULT "$OUT/loadgen.out" || true
+    echo "profile: $OUT/fanout-cpu.txt"
+    ;;
+  connect)
+    n=${2:-10000}
+    stack_start_scheduler sched "profc:" 10000
+    stack_start_gateway gw "profc:" 10000
+    url="http://127.0.0.1:$GATEWAY_PORT"
+    stack_wait_round "$url"
+    perf record -F 999 -g -o "$OUT/connect.perf.data" -p "$(stack_pid gw)" \
+      2>"$OUT/perf-record.log" &
+    perf=$!
+    "$LOADGEN" connections --gateways "$url" --connections "$n" --accounts 300 \
+      --account-prefix profc --hold 0 >"$OUT/loadgen.out" 2>&1 || true
+    kill -INT "$perf" 2>/dev/null
+    wait "$perf" || true
+    perf report -i "$OUT/connect.perf.data" --stdio --no-children --percent-limit 1 \
+      --sort symbol -g none 2>/dev/null | grep -v '^$' | head -120 >"$OUT/connect-cpu.txt"
+    grep RESULT "$OUT/loadgen.out" || true
+    echo "profile: $OUT/connect-cpu.txt"
+    ;;
+  *) echo "usage: profile.sh cpu|memory|fanout|connect [n]" >&2; exit 2 ;;
+esac
