@@ -75,9 +75,12 @@ case "$mode" in
     url="http://127.0.0.1:$GATEWAY_PORT"
     stack_wait_round "$url"
     "$LOADGEN" fanout --gateways "$url" --connections "$n" --rounds 3 --accounts 300 \
-      --account-prefix proff >"$OUT/loadgen.out" 2>&1 &
+      --account-prefix proff --threads "${PROFILE_LOADGEN_THREADS:-1}" \
+      --gateway-pids "$(stack_pid gw)" >"$OUT/loadgen.out" 2>&1 &
     lg=$!
-    perf record -F 999 -g -o "$OUT/fanout.perf.data" -p "$(stack_pid gw)" -- sleep 15 \
+    # Profile the broadcasts only, not the connection ramp.
+    for _ in $(seq 600); do grep -q ' open in ' "$OUT/loadgen.out" && break; sleep 0.1; done
+    perf record -F 999 -g -o "$OUT/fanout.perf.data" -p "$(stack_pid gw)" -- sleep 10 \
       2>"$OUT/perf-record.log" || true
     wait "$lg" || true
     perf report -i "$OUT/fanout.perf.data" --stdio --no-children --percent-limit 1.5 \

@@ -40,7 +40,15 @@ void print_result_table(const nlohmann::json& j) {
   std::printf("params:  %s\n", j["params"].dump().c_str());
   const auto& r = j["results"];
   for (auto it = r.begin(); it != r.end(); ++it) {
-    if (it.key() == "per_round") continue;
+    if (it.key() == "per_round") {
+      for (const auto& round : *it) {
+        std::printf("  round %-8s clients %-6s first %s ms, p50 %s ms, p99 %s ms, last %s ms\n",
+                    round["round"].dump().c_str(), round["clients"].dump().c_str(),
+                    num(round["first_ms"], "%.1f").c_str(), num(round["p50_ms"], "%.1f").c_str(),
+                    num(round["p99_ms"], "%.1f").c_str(), num(round["last_ms"], "%.1f").c_str());
+      }
+      continue;
+    }
     std::printf("  %-32s %s\n", it.key().c_str(),
                 it->is_number_float() ? num(*it, "%.3f").c_str() : it->dump().c_str());
   }

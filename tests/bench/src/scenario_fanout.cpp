@@ -1,4 +1,6 @@
 // Scenario c: RoundEnded fan-out latency, from the round deadline (endedAt) to each client.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <set>
@@ -6,6 +8,7 @@
 #include "records.hpp"
 #include "runner.hpp"
 #include "scenarios.hpp"
+#include "server_stats.hpp"
 
 namespace clickrace::bench {
 namespace {
@@ -52,11 +55,19 @@ int run_fanout(const Options& opt, nlohmann::json& out) {
   progress(std::to_string(t.opened) + " open in " + std::to_string(ramp_s) + " s; waiting for " +
            std::to_string(opt.rounds) + " RoundEnded");
   if (t.opened == 0) return 3;
+  std::vector<std::int64_t> cpu0;
+  for (pid_t p : opt.gateway_pids) cpu0.push_back(process_cpu_us(p));
+  const std::int64_t self0 = process_cpu_us(::getpid());
   runner.shared.measure_from_us = wall_us();
   const std::uint64_t want = static_cast<std::uint64_t>(opt.rounds) * t.opened;
   runner.wait_until([&] { return runner.totals().round_ended >= want; }, opt.timeout_s);
   sleep_seconds(0.5);  // stragglers of the last round
   Totals end = runner.totals();
+  double gateway_cpu_us = 0;
+  for (std::size_t i = 0; i < opt.gateway_pids.size(); ++i) {
+    gateway_cpu_us += static_cast<double>(process_cpu_us(opt.gateway_pids[i]) - cpu0[i]);
+  }
+  const double self_cpu_us = static_cast<double>(process_cpu_us(::getpid()) - self0);
   runner.stop();
 
   std::vector<std::int64_t> all;
@@ -91,6 +102,11 @@ int run_fanout(const Options& opt, nlohmann::json& out) {
                      {"p99", quantile_sorted(all, 0.99) / 1e3},
                      {"max", all.empty() ? 0.0 : all.back() / 1e3}};
   r["per_round"] = rounds;
+  // CPU over the whole wait (idle keep-alive included), per delivered RoundEnded.
+  if (!all.empty()) {
+    if (!opt.gateway_pids.empty()) r["gateway_cpu_us_per_delivery"] = gateway_cpu_us / all.size();
+    r["loadgen_cpu_us_per_delivery"] = self_cpu_us / all.size();
+  }
   nlohmann::json errors = nlohmann::json::object();
   for (auto& [k, v] : merged_errors(runner)) errors[k] = v;
   r["errors"] = errors;
