@@ -81,8 +81,9 @@ int run_play(const std::string& base_url, const Args& args, Stopper& stopper) {
   });
   hub.on_reconnecting([](const std::string& e) { warn("reconnecting: " + e); });
   hub.on_reconnected([](const std::string&) { warn("reconnected"); });
+  std::atomic<bool> leaving{false};  // our own stop() also reports closed
   hub.on_closed([&](const std::optional<std::string>& e) {
-    if (stopper.stopped()) return;
+    if (leaving || stopper.stopped()) return;
     warn("connection closed" + (e ? ": " + *e : std::string()));
     stopper.request_stop(kExitRuntime);
   });
@@ -122,6 +123,7 @@ int run_play(const std::string& base_url, const Args& args, Stopper& stopper) {
     if (keys.quit) break;
   }
   raw.reset();
+  leaving = true;
   hub.stop();
   return stopper.stopped() ? stopper.exit_code() : kExitOk;
 }

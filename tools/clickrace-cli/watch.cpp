@@ -41,8 +41,9 @@ int run_watch(const std::string& base_url, const Args& args, Stopper& stopper) {
   });
   hub.on_reconnecting([](const std::string& error) { warn("reconnecting: " + error); });
   hub.on_reconnected([](const std::string&) { warn("reconnected"); });
+  std::atomic<bool> leaving{false};  // our own stop() also reports closed
   hub.on_closed([&](const std::optional<std::string>& error) {
-    if (stopper.stopped()) return;
+    if (leaving || stopper.stopped()) return;
     warn("connection closed" + (error ? ": " + *error : std::string()));
     stopper.request_stop(kExitRuntime);
   });
@@ -58,6 +59,7 @@ int run_watch(const std::string& base_url, const Args& args, Stopper& stopper) {
   } else {
     stopper.wait();
   }
+  leaving = true;
   hub.stop();
   return stopper.stopped() ? stopper.exit_code() : kExitOk;
 }
