@@ -58,7 +58,8 @@ case "$mode" in
     # heaptrack is a launcher script: the gateway is its child. Measure and stop the child itself.
     gwpid=$(pgrep -P "$(stack_pid gw)" -x hub-gateway | head -n1)
     "$LOADGEN" connections --gateways "$url" --connections "$n" --accounts 100 \
-      --account-prefix profm --hold 2 ${gwpid:+--gateway-pids "$gwpid"} >"$OUT/loadgen.out" 2>&1 || true
+      --account-prefix profm --hold 2 ${gwpid:+--gateway-pids "$gwpid"} ${PROFILE_LOADGEN_ARGS:-} \
+      >"$OUT/loadgen.out" 2>&1 || true
     [[ -n "$gwpid" ]] && kill -TERM "$gwpid" 2>/dev/null
     for _ in $(seq 100); do kill -0 "$(stack_pid gw)" 2>/dev/null || break; sleep 0.1; done
     stack_stop gw
