@@ -21,28 +21,27 @@ std::vector<std::string> Options::origins() const {
 }
 
 void register_options(core::OptionSet& set, Options& o) {
-  set.add("CLICKRACE_REDIS_URL", &o.redis_url, "Redis to use, redis://[:password@]host[:port][/db]",
-          true);
+  set.add("CLICKRACE_REDIS_URL", &o.redis_url,
+          "Redis to use, redis://[:password@]host[:port][/db]");
   set.add("CLICKRACE_KEY_PREFIX", &o.key_prefix, "prefix of every Redis key and channel");
   set.add("CLICKRACE_GATEWAY_PORT", &o.port, "HTTP + WebSocket port (0 = pick a free one)", 0,
           65535);
   set.add("CLICKRACE_ROUND_MS", &o.round_ms, "round length in ms (the scheduler owns it)", 50,
           86'400'000);
-  set.add("CLICKRACE_TOKEN_SECRET", &o.token_secret,
-          "HMAC key for tokens (>= 32 bytes); empty = generated once and shared through Redis",
-          true);
+  set.add_secret(
+      "CLICKRACE_TOKEN_SECRET", &o.token_secret,
+      "HMAC key for tokens (>= 32 bytes); empty = generated once and shared through Redis");
   set.add("CLICKRACE_TOKEN_TTL_S", &o.token_ttl_s, "login token lifetime in seconds", 10,
           365LL * 86400);
   set.add("CLICKRACE_MAX_CLICKS_PER_S", &o.max_clicks_per_s, "per-connection click rate limit", 1,
           1'000'000);
   set.add("CLICKRACE_ALLOWED_ORIGINS", &o.allowed_origins,
           "comma-separated browser origins allowed to connect (empty = same origin only)");
-  set.add("CLICKRACE_LOG_LEVEL", &o.log_level, "trace|debug|info|warn|error|off",
-          std::function<std::optional<std::string>(const std::string&)>(
-              [](const std::string& v) -> std::optional<std::string> {
-                if (core::parse_log_level(v)) return std::nullopt;
-                return "expected trace, debug, info, warn, error or off";
-              }));
+  set.add_checked("CLICKRACE_LOG_LEVEL", &o.log_level, "trace|debug|info|warn|error|off",
+                  [](const std::string& v) -> std::optional<std::string> {
+                    if (core::parse_log_level(v)) return std::nullopt;
+                    return "expected trace, debug, info, warn, error or off";
+                  });
   set.add("CLICKRACE_WEB_DIR", &o.web_dir,
           "directory of the game page (empty = <dir of executable>/../web)");
   set.add("CLICKRACE_BIND_ADDRESS", &o.bind_address, "address to listen on");

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   scheduler::Scheduler sched(ctx);
 
   scheduler::AdminServer admin(status, metrics, opts.lease_ms, scheduler::mono_now_ms);
-  auto port = admin.start("0.0.0.0", opts.port);
+  auto port = admin.start(opts.bind_address, opts.port);
   if (!port) {
     std::fprintf(stderr, "round-scheduler: %s\n", port.error().message.c_str());
     return 1;

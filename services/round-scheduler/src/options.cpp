@@ -13,8 +13,6 @@
 namespace clickrace::scheduler {
 namespace {
 
-using Validator = std::function<std::optional<std::string>(const std::string&)>;
-
 std::optional<std::string> check_url(const std::string& url) {
   auto parsed = redis::parse_url(url);
   if (!parsed) return parsed.error().message;
@@ -48,8 +46,8 @@ std::string default_id() {
 }  // namespace
 
 void register_options(core::OptionSet& set, Options& opts) {
-  set.add("CLICKRACE_REDIS_URL", &opts.redis_url,
-          "Redis URL redis://[[user]:password@]host[:port][/db]", Validator(check_url))
+  set.add_checked("CLICKRACE_REDIS_URL", &opts.redis_url,
+                  "Redis URL redis://[[user]:password@]host[:port][/db]", check_url)
       .add("CLICKRACE_KEY_PREFIX", &opts.key_prefix, "prefix of every Redis key and channel")
       .add("CLICKRACE_SCHEDULER_PORT", &opts.port,
            "admin HTTP port (/healthz /readyz /metrics /status); 0 picks a free one", 0, 65535)
@@ -60,16 +58,17 @@ void register_options(core::OptionSet& set, Options& opts) {
            300, 600'000)
       .add("CLICKRACE_LEADERBOARD_MS", &opts.leaderboard_ms,
            "how often the leader publishes the Leaderboard event, in ms", 50, 3'600'000)
-      .add("CLICKRACE_SCHEDULER_ID", &opts.scheduler_id,
-           "identity in the leadership lease (default: <hostname>-<pid>-<random>)",
-           Validator(check_id))
-      .add("CLICKRACE_LOG_LEVEL", &opts.log_level, "trace, debug, info, warn, error or off",
-           Validator(check_level))
+      .add_checked("CLICKRACE_SCHEDULER_ID", &opts.scheduler_id,
+                   "identity in the leadership lease (default: <hostname>-<pid>-<random>)",
+                   check_id)
+      .add_checked("CLICKRACE_LOG_LEVEL", &opts.log_level, "trace, debug, info, warn, error or off",
+                   check_level)
       .add("CLICKRACE_ROUND_TTL_S", &opts.round_ttl_s,
            "seconds a closed round's scores and result are kept (the stream keeps history)", 60,
            365LL * 24 * 3600)
       .add("CLICKRACE_STREAM_MAXLEN", &opts.stream_maxlen,
-           "approximate cap of the rounds stream (entries)", 100, 100'000'000);
+           "approximate cap of the rounds stream (entries)", 100, 100'000'000)
+      .add("CLICKRACE_BIND_ADDRESS", &opts.bind_address, "address the admin HTTP server binds");
 }
 
 std::optional<std::string> finish_options(Options& opts) {

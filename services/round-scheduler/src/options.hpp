@@ -31,6 +31,8 @@ struct Options {
   int64_t round_ttl_s = 7 * 24 * 3600;
   // Cap of the `rounds` stream (approximate, MAXLEN ~).
   int64_t stream_maxlen = 10000;
+  // Address of the admin HTTP server (same setting as the gateway's).
+  std::string bind_address = "0.0.0.0";
 };
 
 // Registers every option of `opts` on `set` (defaults are the values already in `opts`).

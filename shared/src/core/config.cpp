@@ -43,10 +43,8 @@ OptionSet::Option& OptionSet::push(const std::string& env, std::string help,
   return options_.back();
 }
 
-OptionSet& OptionSet::add(const std::string& env, std::string* target, std::string help,
-                          bool secret) {
+OptionSet& OptionSet::add(const std::string& env, std::string* target, std::string help) {
   Option& o = push(env, std::move(help), *target);
-  o.secret = secret;
   o.set = [target](const std::string& v) -> std::optional<std::string> {
     *target = v;
     return std::nullopt;
@@ -54,8 +52,19 @@ OptionSet& OptionSet::add(const std::string& env, std::string* target, std::stri
   return *this;
 }
 
-OptionSet& OptionSet::add(const std::string& env, std::string* target, std::string help,
-                          std::function<std::optional<std::string>(const std::string&)> validate) {
+OptionSet& OptionSet::add_secret(const std::string& env, std::string* target, std::string help) {
+  Option& o = push(env, std::move(help), *target);
+  o.secret = true;
+  o.set = [target](const std::string& v) -> std::optional<std::string> {
+    *target = v;
+    return std::nullopt;
+  };
+  return *this;
+}
+
+OptionSet& OptionSet::add_checked(
+    const std::string& env, std::string* target, std::string help,
+    std::function<std::optional<std::string>(const std::string&)> validate) {
   Option& o = push(env, std::move(help), *target);
   o.set = [target, validate](const std::string& v) -> std::optional<std::string> {
     if (auto err = validate(v)) return err;

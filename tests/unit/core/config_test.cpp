@@ -24,7 +24,7 @@ struct Fixture {
         .add("CLICKRACE_ROUND_MS", &opts.round_ms, "round", 50, 86400000)
         .add("CLICKRACE_GATEWAY_PORT", &opts.port, "port", 0, 65535)
         .add("CLICKRACE_VERBOSE", &opts.verbose, "verbose")
-        .add("CLICKRACE_TOKEN_SECRET", &opts.secret, "secret", true);
+        .add_secret("CLICKRACE_TOKEN_SECRET", &opts.secret, "secret");
   }
   OptionSet::Outcome parse(std::vector<const char*> args) {
     args.insert(args.begin(), "test");
@@ -108,13 +108,36 @@ TEST(Config, SecretValueIsNeverEchoedInErrorsOrHelp) {
   Opts opts;
   opts.secret = "default-secret-value";
   OptionSet set("t", "t");
-  set.add("CLICKRACE_TOKEN_SECRET", &opts.secret, "secret", true);
+  set.add_secret("CLICKRACE_TOKEN_SECRET", &opts.secret, "secret");
   EXPECT_EQ(set.help().find("default-secret-value"), std::string::npos);
 }
 
 TEST(Config, FlagNameDerivation) {
   EXPECT_EQ(OptionSet::flag_for("CLICKRACE_MAX_CLICKS_PER_S"), "--max-clicks-per-s");
   EXPECT_EQ(OptionSet::flag_for("OTHER_THING"), "--other-thing");
+}
+
+}  // namespace
+}  // namespace clickrace::core
+
+namespace clickrace::core {
+namespace {
+
+std::optional<std::string> only_abc(const std::string& v) {
+  if (v == "abc") return std::nullopt;
+  return std::string("must be abc");
+}
+
+// A plain function as validator must validate (it once bound to an overload's bool silently).
+TEST(Config, PlainFunctionValidatorIsApplied) {
+  std::string value = "abc";
+  OptionSet set("t", "t");
+  set.add_checked("CLICKRACE_THING", &value, "thing", only_abc);
+  const char* argv[] = {"t", "--thing", "xyz"};
+  auto out = set.parse(3, argv, [](const std::string&) { return std::nullopt; });
+  ASSERT_TRUE(out.error);
+  EXPECT_NE(out.error->find("must be abc"), std::string::npos);
+  EXPECT_NE(set.help().find("default abc"), std::string::npos);
 }
 
 }  // namespace

@@ -23,15 +23,17 @@ class OptionSet {
  public:
   OptionSet(std::string program, std::string summary);
 
-  OptionSet& add(const std::string& env, std::string* target, std::string help,
-                 bool secret = false);
+  OptionSet& add(const std::string& env, std::string* target, std::string help);
+  // A secret: its value is never printed (help shows no default, errors show ***).
+  OptionSet& add_secret(const std::string& env, std::string* target, std::string help);
   OptionSet& add(const std::string& env, int64_t* target, std::string help, int64_t min,
                  int64_t max);
   OptionSet& add(const std::string& env, int* target, std::string help, int min, int max);
   OptionSet& add(const std::string& env, bool* target, std::string help);
   // A string restricted by a validator that returns an error text, or nullopt when valid.
-  OptionSet& add(const std::string& env, std::string* target, std::string help,
-                 std::function<std::optional<std::string>(const std::string&)> validate);
+  // (A distinct name: a plain function would otherwise convert to another overload's bool.)
+  OptionSet& add_checked(const std::string& env, std::string* target, std::string help,
+                         std::function<std::optional<std::string>(const std::string&)> validate);
 
   struct Outcome {
     bool help_requested = false;
