@@ -1,6 +1,7 @@
 #include "clickrace/signalr/json_codec.hpp"
 
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 #include "clickrace/signalr/framing.hpp"
@@ -89,29 +90,29 @@ Result<std::uint64_t> required_sequence_id(json& obj) {
   return Error{"Expected 'sequenceId' to be a non-negative integer."};
 }
 
-Result<HubMessage> parse_invocation(json& obj) {
-  InvocationMessage m;
-  CR_TRY(id, optional_id(obj, "invocationId"));
+// Invocation and StreamInvocation share their fields; only a stream needs an invocationId.
+template <typename Message>
+Result<HubMessage> parse_invocation_like(json& obj) {
+  constexpr bool kIdRequired = std::is_same_v<Message, StreamInvocationMessage>;
+  Message m;
+  auto id = [&]() -> Result<std::optional<std::string>> {
+    if constexpr (kIdRequired) {
+      CR_TRY(required, required_id(obj, "invocationId"));
+      return std::optional<std::string>(std::move(*required));
+    } else {
+      return optional_id(obj, "invocationId");
+    }
+  }();
+  if (!id) return id.error();
   CR_TRY(target, required_id(obj, "target"));
   CR_TRY(args, required_arguments(obj));
   CR_TRY(streams, optional_stream_ids(obj));
   CR_TRY(headers, optional_headers(obj));
-  m.invocation_id = std::move(*id);
-  m.target = std::move(*target);
-  m.arguments = std::move(*args);
-  m.stream_ids = std::move(*streams);
-  m.headers = std::move(*headers);
-  return HubMessage(std::move(m));
-}
-
-Result<HubMessage> parse_stream_invocation(json& obj) {
-  StreamInvocationMessage m;
-  CR_TRY(id, required_id(obj, "invocationId"));
-  CR_TRY(target, required_id(obj, "target"));
-  CR_TRY(args, required_arguments(obj));
-  CR_TRY(streams, optional_stream_ids(obj));
-  CR_TRY(headers, optional_headers(obj));
-  m.invocation_id = std::move(*id);
+  if constexpr (kIdRequired) {
+    m.invocation_id = std::move(**id);
+  } else {
+    m.invocation_id = std::move(*id);
+  }
   m.target = std::move(*target);
   m.arguments = std::move(*args);
   m.stream_ids = std::move(*streams);
@@ -313,13 +314,13 @@ Result<HubMessage> parse_message(std::string_view record) {
     CR_TRY(type, message_type(obj));
     switch (*type) {
       case static_cast<int>(MessageType::kInvocation):
-        return parse_invocation(obj);
+        return parse_invocation_like<InvocationMessage>(obj);
       case static_cast<int>(MessageType::kStreamItem):
         return parse_stream_item(obj);
       case static_cast<int>(MessageType::kCompletion):
         return parse_completion(obj);
       case static_cast<int>(MessageType::kStreamInvocation):
-        return parse_stream_invocation(obj);
+        return parse_invocation_like<StreamInvocationMessage>(obj);
       case static_cast<int>(MessageType::kCancelInvocation):
         return parse_cancel(obj);
       case static_cast<int>(MessageType::kPing):
