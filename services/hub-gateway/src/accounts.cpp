@@ -30,6 +30,7 @@ Accounts::Accounts(asio::io_context& io, redis::Client& redis, const bus::Keys& 
       limits_(limits),
       metrics_(metrics),
       create_script_(kCreateScript) {
+  create_script_.preload(redis_);  // loaded on every Redis connect: no NOSCRIPT round trip
   auto dummy = core::hash_password("not a real password, only for timing", limits_);
   if (dummy) dummy_hash_ = *dummy;
 }

@@ -17,7 +17,11 @@ ClickBatcher::ClickBatcher(asio::io_context& io, redis::Client& redis, std::stri
       limits_(limits),
       metrics_(metrics),
       sink_(std::move(sink)),
-      script_(bus::lua::click) {}
+      script_(bus::lua::click) {
+  // Loaded on every Redis connect, before the client reports connected: EVALSHA never meets
+  // NOSCRIPT, whose EVAL retry would let a later batch overtake an earlier one.
+  script_.preload(redis_);
+}
 
 ClickBatcher::~ClickBatcher() = default;
 

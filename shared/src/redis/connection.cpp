@@ -14,6 +14,7 @@ namespace {
 // The handshake command a reply belongs to (privdata of handshake callbacks).
 const char kAuth[] = "AUTH";
 const char kSelect[] = "SELECT";
+const char kScriptLoad[] = "SCRIPT LOAD";
 const char kPing[] = "PING";
 
 Connection* owner(const redisAsyncContext* ac) { return static_cast<Connection*>(ac->data); }
@@ -64,9 +65,9 @@ void Connection::connect() {
   // Queued now, written by hiredis once the TCP connect completes. The final PING proves the
   // server is actually answering (a SIGSTOPped server still completes the TCP handshake).
   handshake_left_ = 0;
-  auto send = [&](const char* tag, std::vector<const char*> argv) {
+  auto send = [&](const char* tag, std::vector<const char*> argv, const size_t* lens = nullptr) {
     redisAsyncCommandArgv(ac.get(), &Connection::on_handshake_reply, const_cast<char*>(tag),
-                          static_cast<int>(argv.size()), argv.data(), nullptr);
+                          static_cast<int>(argv.size()), argv.data(), lens);
     ++handshake_left_;
   };
   std::string db = std::to_string(options_.db);
@@ -78,6 +79,12 @@ void Connection::connect() {
     }
   }
   if (options_.db != 0) send(kSelect, {"SELECT", db.c_str()});
+  // Before anything else can be sent: a caller's first EVALSHA finds its script cached, so
+  // pipelined script calls never fall back to EVAL (which could reorder them, see script.hpp).
+  for (const auto& source : scripts_) {
+    const size_t lens[] = {6, 4, source.size()};
+    send(kScriptLoad, {"SCRIPT", "LOAD", source.data()}, lens);
+  }
   send(kPing, {"PING"});
   ctx_ = std::move(ac);
 

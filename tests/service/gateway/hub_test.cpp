@@ -215,6 +215,9 @@ TEST_F(GatewayHub, ClicksLandInRedisExactly) {
             std::to_string(kClients * (kClicks + kSends)));
   auto metrics = http_request(gw.port, "GET", "/metrics").body;
   EXPECT_NE(metrics.find("clickrace_gateway_click_batches_total"), std::string::npos);
+  // A fresh Redis: the scripts were loaded in the connect handshake, so no EVALSHA met NOSCRIPT
+  // (its EVAL retry could let a later batch overtake an earlier one: totals out of order).
+  EXPECT_EQ(sync.cmd({"INFO", "errorstats"}).str.find("NOSCRIPT"), std::string::npos);
 }
 
 TEST(GatewayRateLimit, ClicksAboveTheLimitAreRefused) {

@@ -290,5 +290,45 @@ TEST_F(RedisClientTest, ScriptRecoversFromNoscript) {
   EXPECT_TRUE((*out)->is_error_code("NOROUND")) << (*out)->debug_string();
 }
 
+// A burst of EVALSHA calls sent right after connect (fresh script cache) and again right after a
+// restart (the cache is empty again): a preloaded script never meets NOSCRIPT, so the calls run
+// in the order they were sent.
+TEST_F(RedisClientTest, PreloadedScriptRunsInOrderAfterConnectAndRestart) {
+  Client c(io, fast_options(server));
+  Script script("return redis.call('RPUSH', KEYS[1], ARGV[1])");
+  script.preload(c);
+  c.start();
+  std::vector<long long> lengths;
+  int failures = 0;
+  auto burst = [&](int first, int n) {
+    for (int i = first; i < first + n; ++i) {
+      script.call(c, {"order"}, {std::to_string(i)}, [&](Result<Reply> r) {
+        if (r && r->is_integer()) {
+          lengths.push_back(r->integer());
+        } else {
+          ++failures;
+        }
+      });
+    }
+    ASSERT_TRUE(run_until(
+        io, [&] { return lengths.size() + failures == static_cast<std::size_t>(first + n); }));
+  };
+  ASSERT_TRUE(run_until(io, [&] { return c.connected(); }));
+  burst(0, 200);
+
+  server.kill();
+  ASSERT_TRUE(run_until(io, [&] { return !c.connected(); }));
+  server.start();
+  ASSERT_TRUE(run_until(io, [&] { return c.connected(); }));
+  burst(200, 200);
+
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(c.metrics().error_replies, 0u) << "a NOSCRIPT means the preload did not happen";
+  RedisSync sync(server.port());
+  auto items = sync.cmd({"LRANGE", "order", "0", "-1"});
+  ASSERT_EQ(items.elements.size(), 400u);
+  for (int i = 0; i < 400; ++i) ASSERT_EQ(items.elements[i].str, std::to_string(i));
+}
+
 }  // namespace
 }  // namespace clickrace::redis

@@ -34,7 +34,8 @@ namespace clickrace::redis {
 // - While disconnected, commands fail fast (never queued). Failures that happen inside command()
 //   are delivered via asio::post, never from within the call.
 // - Reconnect: after a failed connect or a lost connection, retried with exponential backoff
-//   (Options::backoff_*), forever until close(). AUTH/SELECT are sent on every connect.
+//   (Options::backoff_*), forever until close(). AUTH/SELECT and the SCRIPT LOAD of every
+//   preloaded script are sent on every connect, before connected() turns true.
 // - Hung server policy: when a command times out and nothing was read from the server for
 //   Options::unhealthy_after while commands were waiting, the connection is dropped (waiting
 //   commands fail with kErrConnectionLost) and re-established; a SIGSTOPped server therefore
@@ -53,6 +54,9 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
+  // Loads `source` into the server's script cache as part of every (re)connect handshake, so
+  // EVALSHA of it works from the first command on (see Script). Call before start().
+  void preload_script(std::string source) { conn_->preload_script(std::move(source)); }
   // Starts connecting in the background; connected() turns true once the handshake is done.
   void start();
   void close();

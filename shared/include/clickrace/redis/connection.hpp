@@ -5,6 +5,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "clickrace/redis/backoff.hpp"
 #include "clickrace/redis/handles.hpp"
@@ -14,7 +15,8 @@
 namespace clickrace::redis {
 
 // One hiredis async connection that keeps itself established: async connect with a timeout,
-// the AUTH/SELECT/PING handshake, reconnect with exponential backoff after a failure or a loss.
+// the AUTH/SELECT/SCRIPT LOAD/PING handshake, reconnect with exponential backoff after a failure
+// or a loss.
 // The building block of Client and Subscriber (each owns its own Connection).
 // Single-threaded: every call and every callback happens on the io_context thread.
 class Connection {
@@ -36,6 +38,10 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   void start(Handlers handlers);
+  // Adds a Lua script that every (re)connect loads (SCRIPT LOAD) before it reports ready, so an
+  // EVALSHA sent once ready cannot meet NOSCRIPT (unless the script cache is flushed at run time).
+  // Takes effect from the next connect attempt: call it before start().
+  void preload_script(std::string source) { scripts_.push_back(std::move(source)); }
   // Disconnects now (pending hiredis callbacks run with nullptr) and stops reconnecting.
   void close();
   // Considers the connection broken: frees it at the next safe point (never inside a hiredis
@@ -63,6 +69,7 @@ class Connection {
   std::string name_;
   Metrics& metrics_;
   Handlers handlers_;
+  std::vector<std::string> scripts_;  // preloaded on every connect
   AsyncContextPtr ctx_;
   State state_ = State::idle;
   int handshake_left_ = 0;

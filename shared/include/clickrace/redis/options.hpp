@@ -16,8 +16,9 @@ struct Options {
   std::string password;  // empty: no AUTH. Never logged.
   int db = 0;            // SELECTed on every (re)connect when non-zero
 
-  // TCP connect plus the AUTH/SELECT/PING handshake must finish within this, or the attempt is
-  // dropped and retried with backoff. (A SIGSTOPped server still accepts TCP: the PING catches it.)
+  // TCP connect plus the AUTH/SELECT/SCRIPT LOAD/PING handshake must finish within this, or the
+  // attempt is dropped and retried with backoff. (A SIGSTOPped server still accepts TCP: the PING
+  // catches it.)
   std::chrono::milliseconds connect_timeout{2000};
   // Used by the command() overloads without an explicit timeout.
   std::chrono::milliseconds command_timeout{1000};

@@ -12,12 +12,20 @@ namespace clickrace::redis {
 // When Redis answers NOSCRIPT (restart without persistence of the script cache, SCRIPT FLUSH,
 // failover), call() transparently retries once with EVAL, which also loads the script.
 // Script is a cheap, copyable value; it need not outlive the calls it started.
+//
+// Order: calls pipelined on one Client run in call order, except around that NOSCRIPT retry: the
+// retried call goes to the back of the pipeline, so a later call whose EVALSHA found the script
+// (loaded by another call's EVAL) may run first. Scripts whose calls must stay in order are
+// preloaded (preload(), i.e. SCRIPT LOAD in every connect handshake); then NOSCRIPT only happens
+// after a SCRIPT FLUSH at run time, and only the calls in flight at that moment may be reordered.
 class Script {
  public:
   explicit Script(std::string source);
 
   const std::string& sha1() const { return sha1_; }  // 40 lowercase hex digits
   const std::string& source() const { return *source_; }
+  // Makes `client` load this script on every (re)connect (Client::preload_script).
+  void preload(Client& client) const { client.preload_script(*source_); }
 
   // EVALSHA sha1 numkeys keys... args...; the callback semantics are Client::command()'s, and a
   // Lua error is an error Reply. The timeout applies to each attempt (so at most twice it overall).
