@@ -22,6 +22,19 @@ std::optional<int64_t> parse_int(const std::string& text) {
   return static_cast<int64_t>(v);
 }
 
+// A value as it may be printed in an error: secrets become "***", and URL credentials
+// ("scheme://user:password@host") are masked, since a bad URL may still carry a real password.
+std::string printable_value(const std::string& value, bool secret) {
+  if (secret) return "***";
+  auto scheme = value.find("://");
+  if (scheme == std::string::npos) return value;
+  auto start = scheme + 3;
+  auto at = value.find('@', start);
+  auto slash = value.find('/', start);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return value;
+  return value.substr(0, start) + "***" + value.substr(at);
+}
+
 OptionSet::OptionSet(std::string program, std::string summary)
     : program_(std::move(program)), summary_(std::move(summary)) {}
 
@@ -125,7 +138,7 @@ OptionSet::Outcome OptionSet::parse(int argc, const char* const* argv, const Env
     if (auto v = env(o.env)) {
       if (auto err = o.set(*v)) {
         // Never echo a secret's value back.
-        out.error = o.env + "=" + (o.secret ? "***" : *v) + ": " + *err;
+        out.error = o.env + "=" + printable_value(*v, o.secret) + ": " + *err;
         return out;
       }
     }
@@ -162,7 +175,7 @@ OptionSet::Outcome OptionSet::parse(int argc, const char* const* argv, const Env
       }
     }
     if (auto err = match->set(value)) {
-      out.error = arg + "=" + (match->secret ? "***" : value) + ": " + *err;
+      out.error = arg + "=" + printable_value(value, match->secret) + ": " + *err;
       return out;
     }
   }

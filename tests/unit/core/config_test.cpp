@@ -142,3 +142,29 @@ TEST(Config, PlainFunctionValidatorIsApplied) {
 
 }  // namespace
 }  // namespace clickrace::core
+
+namespace clickrace::core {
+namespace {
+
+TEST(Config, UrlCredentialsAreMaskedInErrors) {
+  EXPECT_EQ(printable_value("redis://:hunter2@127.0.0.1:99999/0", false),
+            "redis://***@127.0.0.1:99999/0");
+  EXPECT_EQ(printable_value("redis://user:pw@h/0", false), "redis://***@h/0");
+  EXPECT_EQ(printable_value("redis://h:6379/0", false), "redis://h:6379/0");
+  EXPECT_EQ(printable_value("http://h/a@b", false), "http://h/a@b");
+  EXPECT_EQ(printable_value("anything", true), "***");
+
+  std::string url = "redis://127.0.0.1:6379/0";
+  OptionSet set("t", "t");
+  set.add_checked("CLICKRACE_REDIS_URL", &url, "redis",
+                  [](const std::string&) -> std::optional<std::string> { return "bad port"; });
+  auto out = set.parse(1, std::vector<const char*>{"t"}.data(), [](const std::string& k) {
+    return k == "CLICKRACE_REDIS_URL" ? std::optional<std::string>("redis://:s3cret@h:99999/0")
+                                      : std::nullopt;
+  });
+  ASSERT_TRUE(out.error);
+  EXPECT_EQ(out.error->find("s3cret"), std::string::npos) << *out.error;
+}
+
+}  // namespace
+}  // namespace clickrace::core

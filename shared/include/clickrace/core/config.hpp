@@ -65,6 +65,9 @@ class OptionSet {
   std::vector<Option> options_;
 };
 
+// What an error may print of a value: "***" for secrets; URL credentials masked otherwise.
+std::string printable_value(const std::string& value, bool secret);
+
 // Strict integer parsing: the whole text must be a number in range.
 std::optional<int64_t> parse_int(const std::string& text);
 
