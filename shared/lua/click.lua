@@ -1,13 +1,21 @@
--- click.lua: adds a batch of clicks to the round running now (by Redis TIME).
--- KEYS[1] = P schedule.  ARGV = P, name1, n1, name2, n2, ...   (n: integer 1..1000000)
+-- click.lua: adds a batch of clicks to the round running now (by Redis TIME), at most once per
+-- batch id.
+-- KEYS[1] = P schedule.  ARGV = P, batch_id, name1, n1, name2, n2, ...   (n: integer 1..1000000)
 -- Reply: {round, total_1, total_2, ...} (each player's new score, in ARGV order).
--- Errors: "NOROUND ..." when no schedule exists yet, "BADARG ..." on bad input (nothing written).
-local P = ARGV[1]
-if P == nil or #ARGV < 3 or (#ARGV - 1) % 2 ~= 0 then
-  return redis.error_reply('BADARG expected ARGV: prefix, then name, count pairs')
+-- The reply is kept under P clickbatch:<batch_id> for 10 minutes; a batch id seen before gets
+-- that stored reply back and changes nothing, so a caller that lost the answer (connection lost,
+-- timeout) can resend the batch safely.
+-- Errors: "NOROUND ..." when no schedule exists yet, "BADARG ..." on bad input (nothing written,
+-- nothing stored: a resend is evaluated again).
+local P, batch = ARGV[1], ARGV[2]
+if P == nil or #ARGV < 4 or #ARGV % 2 ~= 0 then
+  return redis.error_reply('BADARG expected ARGV: prefix, batch id, then name, count pairs')
+end
+if batch == '' or #batch > 128 then
+  return redis.error_reply('BADARG batch id must be 1 to 128 bytes')
 end
 -- Validate everything first: a script that fails halfway keeps the writes it already made.
-for i = 2, #ARGV, 2 do
+for i = 3, #ARGV, 2 do
   local name, n = ARGV[i], ARGV[i + 1]
   if name == '' or #name > 64 then
     return redis.error_reply('BADARG player name must be 1 to 64 bytes')
@@ -15,6 +23,16 @@ for i = 2, #ARGV, 2 do
   if not string.match(n, '^[1-9][0-9]*$') or #n > 7 or tonumber(n) > 1000000 then
     return redis.error_reply('BADARG click count must be an integer from 1 to 1000000')
   end
+end
+
+local done_key = P .. 'clickbatch:' .. batch
+local done = redis.call('GET', done_key)
+if done then
+  local out = {}
+  for v in string.gmatch(done, '[^,]+') do
+    out[#out + 1] = tonumber(v)
+  end
+  return out
 end
 
 local f = redis.call('HMGET', KEYS[1], 'epoch', 'len', 'base', 'next_epoch', 'next_len', 'next_base')
@@ -41,10 +59,16 @@ local ids = string.format('%d', id)
 local scores = P .. 'round:' .. ids .. ':scores'
 local out = { id }
 local sum = 0
-for i = 2, #ARGV, 2 do
+for i = 3, #ARGV, 2 do
   local n = tonumber(ARGV[i + 1])
   out[#out + 1] = tonumber(redis.call('ZINCRBY', scores, ARGV[i + 1], ARGV[i]))
   sum = sum + n
 end
 redis.call('INCRBY', P .. 'round:' .. ids .. ':total', string.format('%d', sum))
+
+local stored = {}
+for i = 1, #out do
+  stored[i] = string.format('%d', out[i])
+end
+redis.call('SET', done_key, table.concat(stored, ','), 'EX', 600)
 return out

@@ -10,10 +10,12 @@ void ClickBatch::add(ClickRequest request) {
   requests_.push_back(std::move(request));
 }
 
-std::vector<std::string> ClickBatch::script_args(const std::string& prefix) const {
+std::vector<std::string> ClickBatch::script_args(const std::string& prefix,
+                                                 const std::string& batch_id) const {
   std::vector<std::string> args;
-  args.reserve(1 + 2 * players_.size());
+  args.reserve(2 + 2 * players_.size());
   args.push_back(prefix);
+  args.push_back(batch_id);
   for (const auto& p : players_) {
     args.push_back(p.name);
     args.push_back(std::to_string(p.count));

@@ -41,8 +41,10 @@ class ClickBatch {
   bool empty() const { return requests_.empty(); }
   std::size_t players() const { return players_.size(); }
 
-  // click.lua's ARGV: prefix, then (name, count) per distinct player, in first-seen order.
-  std::vector<std::string> script_args(const std::string& prefix) const;
+  // click.lua's ARGV: prefix, batch id, then (name, count) per distinct player, in first-seen
+  // order. The batch id makes the call idempotent (a resend gets the first run's reply).
+  std::vector<std::string> script_args(const std::string& prefix,
+                                       const std::string& batch_id) const;
 
   // The script answered {round, total_1, …}: one outcome per request, in arrival order.
   // A reply of the wrong shape fails every click with "service unavailable".

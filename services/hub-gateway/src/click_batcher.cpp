@@ -1,12 +1,41 @@
 #include "click_batcher.hpp"
 
+#include <algorithm>
 #include <asio/post.hpp>
+#include <cstdio>
+#include <random>
 
 #include "clickrace/bus/keys.hpp"
 #include "clickrace/bus/lua_scripts.hpp"
 #include "clickrace/core/log.hpp"
 
 namespace clickrace::gateway {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How often unresolved batches are looked at while they wait for the Redis client to reconnect.
+constexpr std::chrono::milliseconds kPollPeriod{50};
+
+// 64 random bits as hex: a gateway's batch ids differ from every other gateway's (and from its
+// own previous runs'), so click.lua never mistakes one batch for another.
+std::string random_instance_id() {
+  std::random_device rd;
+  std::uint64_t v = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+CallOutcome classify(const Result<redis::Reply>& reply) {
+  if (reply) return CallOutcome::answered;
+  const std::string& m = reply.error().message;
+  if (m == redis::kErrTimeout || m == redis::kErrConnectionLost) return CallOutcome::ambiguous;
+  if (m == redis::kErrClosed) return CallOutcome::closed;
+  return CallOutcome::not_sent;
+}
 
 ClickBatcher::ClickBatcher(asio::io_context& io, redis::Client& redis, std::string key_prefix,
                            Limits limits, Metrics& metrics, Sink sink)
@@ -17,7 +46,9 @@ ClickBatcher::ClickBatcher(asio::io_context& io, redis::Client& redis, std::stri
       limits_(limits),
       metrics_(metrics),
       sink_(std::move(sink)),
-      script_(bus::lua::click) {
+      script_(bus::lua::click),
+      instance_(random_instance_id()),
+      poll_(io) {
   // Loaded on every Redis connect, before the client reports connected: EVALSHA never meets
   // NOSCRIPT, whose EVAL retry would let a later batch overtake an earlier one.
   script_.preload(redis_);
@@ -47,23 +78,106 @@ void ClickBatcher::schedule_flush() {
 }
 
 void ClickBatcher::flush() {
+  // Unresolved batches first, oldest first, on the one pipelined connection: Redis applies every
+  // batch in the order it was formed, resent or not.
+  if (redis_.connected()) {
+    while (!unresolved_.empty()) {
+      CallPtr call = std::move(unresolved_.front());
+      unresolved_.pop_front();
+      ++metrics_.click_batches_resent;
+      send(std::move(call));
+    }
+  }
   if (pending_.empty()) return;
   // All slots busy: the pending clicks wait (bounded by max_pending); a completion re-flushes.
-  if (in_flight_ >= limits_.max_in_flight) return;
-  auto batch = std::make_shared<ClickBatch>(std::move(pending_));
+  if (in_flight_ + unresolved_.size() >= limits_.max_in_flight) return;
+  auto call = std::make_shared<Call>();
+  call->seq = next_seq_++;
+  call->id = instance_ + ':' + std::to_string(call->seq);
+  call->batch = std::move(pending_);
   pending_ = ClickBatch();
-  ++in_flight_;
   ++metrics_.click_batches;
-  metrics_.click_batch_size.observe(static_cast<double>(batch->size()));
+  metrics_.click_batch_size.observe(static_cast<double>(call->batch.size()));
+  send(std::move(call));
+}
+
+void ClickBatcher::send(CallPtr call) {
+  ++in_flight_;
+  auto args = call->batch.script_args(prefix_, call->id);
   script_.call(
-      redis_, {schedule_key_}, batch->script_args(prefix_),
-      [this, batch, alive = std::weak_ptr<char>(alive_)](Result<redis::Reply> reply) {
+      redis_, {schedule_key_}, std::move(args),
+      [this, call, alive = std::weak_ptr<char>(alive_)](Result<redis::Reply> reply) mutable {
         if (alive.expired()) return;
         --in_flight_;
-        finish(*batch, std::move(reply));
-        flush();
+        on_reply(std::move(call), std::move(reply));
+        // Posted, not called: a lost connection fails every call from inside hiredis, and the
+        // client only reports disconnected once that is over.
+        schedule_flush();
       },
       limits_.timeout);
+}
+
+void ClickBatcher::on_reply(CallPtr call, Result<redis::Reply> reply) {
+  switch (classify(reply)) {
+    case CallOutcome::answered:
+    case CallOutcome::closed:
+      return finish(call->batch, std::move(reply));
+    case CallOutcome::not_sent:
+      // Nothing was sent this time, but an earlier send of it may have run.
+      if (call->ambiguous) return keep_for_resend(std::move(call));
+      return finish(call->batch, std::move(reply));
+    case CallOutcome::ambiguous:
+      if (!call->ambiguous) {
+        call->ambiguous = true;
+        call->give_up_at = Clock::now() + limits_.retry_window;
+        CR_LOG(warn) << "click batch " << call->id << " (" << call->batch.size()
+                     << " clicks) unanswered: " << reply.error().message
+                     << "; resending it when Redis is back";
+      }
+      return keep_for_resend(std::move(call));
+  }
+}
+
+void ClickBatcher::keep_for_resend(CallPtr call) {
+  if (Clock::now() >= call->give_up_at) return give_up(*call);
+  // Calls fail in send order, but a resend's failure may come after a newer call's: keep the
+  // queue ordered by sequence.
+  auto pos = std::upper_bound(unresolved_.begin(), unresolved_.end(), call->seq,
+                              [](std::uint64_t seq, const CallPtr& c) { return seq < c->seq; });
+  unresolved_.insert(pos, std::move(call));
+  if (!polling_) poll_unresolved();
+}
+
+// While batches wait for a resend: give up on those past their window, resend the others as
+// soon as the client is connected (flush() does both the resends and the ordering).
+void ClickBatcher::poll_unresolved() {
+  polling_ = true;
+  poll_.expires_after(kPollPeriod);
+  poll_.async_wait([this, alive = std::weak_ptr<char>(alive_)](const asio::error_code& ec) {
+    if (ec || alive.expired()) return;
+    polling_ = false;
+    auto now = Clock::now();
+    for (auto it = unresolved_.begin(); it != unresolved_.end();) {
+      if ((*it)->give_up_at > now) {
+        ++it;
+        continue;
+      }
+      CallPtr call = std::move(*it);
+      it = unresolved_.erase(it);
+      give_up(*call);
+    }
+    flush();
+    if (!unresolved_.empty() && !polling_) poll_unresolved();
+  });
+}
+
+void ClickBatcher::give_up(Call& call) {
+  ++metrics_.click_batches_given_up;
+  CR_LOG(error) << "click batch " << call.id << " still unresolved after "
+                << limits_.retry_window.count() << " ms: its " << call.batch.size()
+                << " clicks are answered '" << kUnavailableError
+                << "' (Redis may hold them nonetheless)";
+  finish(call.batch, make_error(kUnavailableError));
 }
 
 void ClickBatcher::finish(ClickBatch& batch, Result<redis::Reply> reply) {

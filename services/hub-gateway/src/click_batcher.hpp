@@ -1,12 +1,15 @@
 #pragma once
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "click_batch.hpp"
 #include "clickrace/redis/client.hpp"
@@ -17,20 +20,41 @@
 // call (EVALSHA); several calls may be in flight, at most `max_in_flight`. Outcomes are delivered
 // when Redis answers. Nothing queues without bound: when Redis is down, clicks fail at once;
 // when too many wait for a batch slot, new clicks are refused.
+//
+// Exactly once (DESIGN §2 invariant 1): every batch carries an id `<instance>:<sequence>` and
+// click.lua applies an id at most once, answering a repeat with the first run's reply. A call
+// that may have run without us hearing the answer (connection lost, timeout) is therefore kept
+// and resent with the same id as soon as the Redis client is connected — before any newer
+// batch, so Redis applies batches in the order they were formed — and its callers are answered
+// when it resolves. Only a batch still unresolved after `retry_window` fails with "service
+// unavailable" (then, and only then, Redis may hold clicks nobody acknowledged).
 namespace clickrace::gateway {
 
 inline constexpr const char* kNoRoundError = "no round is running yet";
 inline constexpr const char* kUnavailableError = "service unavailable";
 inline constexpr const char* kOverloadedError = "server busy, try again";
 
+// What a click.lua call's Result tells about the batch.
+enum class CallOutcome {
+  answered,   // Redis replied (a result or an error reply): resolved
+  not_sent,   // failed before it was sent (not connected, overloaded): nothing was applied
+  ambiguous,  // may or may not have run (connection lost, timeout): resend with the same id
+  closed,     // the client was closed (shutdown): give up
+};
+CallOutcome classify(const Result<redis::Reply>& reply);
+
 class ClickBatcher {
  public:
   using Sink = std::function<void(std::vector<ClickOutcome>&)>;
 
   struct Limits {
-    std::size_t max_in_flight = 64;    // concurrent click.lua calls
+    // Click.lua calls in flight or awaiting a resend; a new batch waits for a free slot.
+    std::size_t max_in_flight = 64;
     std::size_t max_pending = 100000;  // clicks waiting for a slot
     std::chrono::milliseconds timeout{1000};
+    // How long an ambiguous batch is resent before its callers get "service unavailable".
+    // Must stay well below click.lua's 600 s memory of batch ids.
+    std::chrono::milliseconds retry_window{10000};
   };
 
   ClickBatcher(asio::io_context& io, redis::Client& redis, std::string key_prefix, Limits limits,
@@ -39,13 +63,30 @@ class ClickBatcher {
 
   // Queues a click for the next batch, or returns the error to answer right away.
   std::optional<std::string> add(ClickRequest request);
-  // Sends whatever is pending now (also used at shutdown).
+  // Resends unresolved batches, then sends whatever is pending now (also used at shutdown).
   void flush();
   std::size_t in_flight() const { return in_flight_; }
   std::size_t pending() const { return pending_.size(); }
+  // Batches that may have run and wait to be resent.
+  std::size_t unresolved() const { return unresolved_.size(); }
 
  private:
+  // One click.lua call, kept until it resolves.
+  struct Call {
+    std::uint64_t seq = 0;
+    std::string id;  // `<instance>:<seq>`
+    ClickBatch batch;
+    bool ambiguous = false;  // a send of it may have run
+    std::chrono::steady_clock::time_point give_up_at;
+  };
+  using CallPtr = std::shared_ptr<Call>;
+
   void schedule_flush();
+  void send(CallPtr call);
+  void on_reply(CallPtr call, Result<redis::Reply> reply);
+  void keep_for_resend(CallPtr call);
+  void poll_unresolved();
+  void give_up(Call& call);
   void finish(ClickBatch& batch, Result<redis::Reply> reply);
 
   asio::io_context& io_;
@@ -56,9 +97,14 @@ class ClickBatcher {
   Metrics& metrics_;
   Sink sink_;
   redis::Script script_;
+  std::string instance_;  // random per process: batch ids never collide across gateways
+  std::uint64_t next_seq_ = 1;
   ClickBatch pending_;
   bool flush_posted_ = false;
   std::size_t in_flight_ = 0;
+  std::deque<CallPtr> unresolved_;  // ambiguous calls not in flight, oldest (lowest seq) first
+  asio::steady_timer poll_;
+  bool polling_ = false;
   std::shared_ptr<char> alive_ = std::make_shared<char>();
 };
 

@@ -36,6 +36,7 @@ ClickBatcher::Limits batcher_limits(const Options& o) {
   l.max_in_flight = static_cast<std::size_t>(o.max_click_batches_in_flight);
   l.max_pending = static_cast<std::size_t>(o.max_pending_clicks);
   l.timeout = std::chrono::milliseconds(o.redis_timeout_ms);
+  l.retry_window = std::chrono::milliseconds(o.click_retry_ms);
   return l;
 }
 
@@ -292,7 +293,8 @@ void Gateway::shutdown_wait(std::chrono::steady_clock::time_point deadline, int 
   auto now = std::chrono::steady_clock::now();
   if (phase == 0) {
     batcher_.flush();
-    if ((batcher_.in_flight() == 0 && batcher_.pending() == 0) || now >= deadline) {
+    bool idle = batcher_.in_flight() == 0 && batcher_.pending() == 0 && batcher_.unresolved() == 0;
+    if (idle || now >= deadline) {
       hub_.close_all_for_shutdown();
       phase = 1;
       deadline = now + std::chrono::seconds(2);

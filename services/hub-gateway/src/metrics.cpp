@@ -66,6 +66,10 @@ std::string Metrics::render(bool redis_connected, bool subscribed) const {
   counter(o, "clickrace_gateway_clicks_rejected_total", clicks_rejected,
           "clicks refused (rate limit, no round, Redis unavailable)");
   counter(o, "clickrace_gateway_click_batches_total", click_batches, "click script calls");
+  counter(o, "clickrace_gateway_click_batches_resent_total", click_batches_resent,
+          "click batches resent (same id) after a lost answer");
+  counter(o, "clickrace_gateway_click_batches_given_up_total", click_batches_given_up,
+          "click batches still unresolved after the retry window");
   click_batch_size.render(o, "clickrace_gateway_click_batch_size", "clicks per click script call");
   redis_latency_seconds.render(o, "clickrace_gateway_redis_latency_seconds",
                                "Redis command round-trip time");

@@ -35,9 +35,11 @@ struct Metrics {
   std::uint64_t clicks_accepted = 0;
   std::uint64_t clicks_rejected = 0;  // rate limit, no round, Redis down, overload
   std::uint64_t click_batches = 0;
-  std::uint64_t events_received = 0;   // envelopes from pub/sub or catch-up
-  std::uint64_t events_broadcast = 0;  // frames handed to connections
-  std::uint64_t events_dropped = 0;    // duplicates and malformed envelopes
+  std::uint64_t click_batches_resent = 0;    // resends of batches whose answer was lost
+  std::uint64_t click_batches_given_up = 0;  // unresolved after the retry window
+  std::uint64_t events_received = 0;         // envelopes from pub/sub or catch-up
+  std::uint64_t events_broadcast = 0;        // frames handed to connections
+  std::uint64_t events_dropped = 0;          // duplicates and malformed envelopes
   std::uint64_t slow_clients_dropped = 0;
   std::uint64_t clients_timed_out = 0;
   std::uint64_t protocol_errors = 0;  // malformed records / frames

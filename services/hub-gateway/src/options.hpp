@@ -36,10 +36,14 @@ struct Options {
   int64_t redis_timeout_ms = 1000;       // per-command timeout: clicks fail fast when Redis stalls
   int max_click_batches_in_flight = 64;  // bound on concurrent click.lua calls
   int max_pending_clicks = 100000;       // clicks waiting for a batch slot before rejecting
-  int login_attempts_per_min = 30;       // per client IP and per name (burst = same)
-  int hash_threads = 2;                  // argon2id worker pool
-  bool fast_password_hash = false;       // minimal argon2 cost: tests only, never production
-  int64_t shutdown_grace_ms = 2000;      // wait this long for in-flight clicks on SIGTERM
+  // A click batch whose answer was lost (Redis died or timed out) is resent with the same id
+  // for this long before its callers get "service unavailable"; long enough to ride out a Redis
+  // restart, far below click.lua's 600 s memory of batch ids.
+  int64_t click_retry_ms = 10000;
+  int login_attempts_per_min = 30;   // per client IP and per name (burst = same)
+  int hash_threads = 2;              // argon2id worker pool
+  bool fast_password_hash = false;   // minimal argon2 cost: tests only, never production
+  int64_t shutdown_grace_ms = 2000;  // wait this long for in-flight clicks on SIGTERM
 
   std::vector<std::string> origins() const;  // allowed_origins split and trimmed
 };

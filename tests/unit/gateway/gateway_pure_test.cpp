@@ -5,6 +5,7 @@
 #include "auth.hpp"
 #include "broadcaster.hpp"
 #include "click_batch.hpp"
+#include "click_batcher.hpp"
 #include "clickrace/signalr/json_codec.hpp"
 #include "hub_dispatch.hpp"
 #include "metrics.hpp"
@@ -129,7 +130,8 @@ TEST(ClickBatch, MergesPlayersAndGivesEachCallerIncreasingTotals) {
   b.add({1, "alice", std::string("a3")});
   EXPECT_EQ(b.size(), 5u);
   EXPECT_EQ(b.players(), 2u);
-  EXPECT_EQ(b.script_args("P:"), (std::vector<std::string>{"P:", "alice", "4", "bob", "1"}));
+  EXPECT_EQ(b.script_args("P:", "gw:7"),
+            (std::vector<std::string>{"P:", "gw:7", "alice", "4", "bob", "1"}));
   auto out = b.complete(7, {14, 3});  // alice had 10, now 14; bob now 3
   ASSERT_EQ(out.size(), 5u);
   std::vector<std::int64_t> totals;
@@ -141,6 +143,20 @@ TEST(ClickBatch, MergesPlayersAndGivesEachCallerIncreasingTotals) {
   EXPECT_EQ(totals, (std::vector<std::int64_t>{11, 3, 12, 13, 14}));
   EXPECT_EQ(*out[0].invocation_id, "a1");
   EXPECT_FALSE(out[3].invocation_id);
+}
+
+// Which failures leave a batch ambiguous (resend it with the same id) and which prove it never
+// ran (fail its clicks at once).
+TEST(ClickBatcher, ClassifiesCallResults) {
+  using redis::Reply;
+  auto err = [](std::string_view m) { return Result<Reply>(make_error(std::string(m))); };
+  EXPECT_EQ(classify(Reply::array({Reply::integer(1)})), CallOutcome::answered);
+  EXPECT_EQ(classify(Reply::error("NOROUND no round is running yet")), CallOutcome::answered);
+  EXPECT_EQ(classify(err(redis::kErrTimeout)), CallOutcome::ambiguous);
+  EXPECT_EQ(classify(err(redis::kErrConnectionLost)), CallOutcome::ambiguous);
+  EXPECT_EQ(classify(err(redis::kErrNotConnected)), CallOutcome::not_sent);
+  EXPECT_EQ(classify(err(redis::kErrOverloaded)), CallOutcome::not_sent);
+  EXPECT_EQ(classify(err(redis::kErrClosed)), CallOutcome::closed);
 }
 
 TEST(ClickBatch, WrongReplyShapeAndFailureFailEveryClick) {
