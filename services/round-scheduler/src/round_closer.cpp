@@ -4,6 +4,7 @@
 
 #include "clickrace/bus/lua_scripts.hpp"
 #include "clickrace/core/log.hpp"
+#include "leader_work.hpp"
 #include "replies.hpp"
 
 namespace clickrace::scheduler {
@@ -85,7 +86,11 @@ void RoundCloser::arm(uint64_t gen) {
 }
 
 void RoundCloser::close(uint64_t gen) {
-  if (!leading_()) return;  // the lease ran out; the scheduler stops us
+  // Our belief in the lease has lapsed: a demotion stops us, but a late renewal may end the lapse
+  // without one, so look again rather than stop closing for good (leader_work.hpp).
+  if (auto wait = close_wait(leading_(), ctx_.opts.lease_ms)) {
+    return wait_then(gen, *wait, &RoundCloser::close);
+  }
   int64_t round = *next_;
   const auto& o = ctx_.opts;
   auto timeout = std::chrono::milliseconds(std::max<int64_t>(200, o.lease_ms / 3));

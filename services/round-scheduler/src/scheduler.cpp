@@ -84,10 +84,17 @@ void Scheduler::on_lease_answer(Result<redis::Reply> r, int64_t sent) {
   if (!held) return;
   if (lease_.role() == Role::leader) {
     arm_expiry();
-    if (closer_.running()) {
-      refresh_schedule(false);
-    } else if (!starting_) {
-      refresh_schedule(true);  // an earlier start failed
+    // Also restarts a start that failed, or was dropped while our belief had lapsed
+    // (leader_work.hpp).
+    switch (work_.on_confirmed(lease_.term(), closer_.running())) {
+      case LeaderWork::Action::start:
+        refresh_schedule(true);
+        break;
+      case LeaderWork::Action::refresh:
+        refresh_schedule(false);
+        break;
+      case LeaderWork::Action::none:
+        break;
     }
   } else {
     observe();
@@ -101,15 +108,14 @@ void Scheduler::apply(Transition t) {
     CR_LOG(info) << "became the leader (term " << lease_.term() << ")";
     ctx_.metrics.is_leader.store(true);
     lease_holder_ = ctx_.opts.scheduler_id;
-    starting_ = false;
-    refresh_schedule(true);
+    if (work_.on_became_leader(lease_.term()) == LeaderWork::Action::start) refresh_schedule(true);
   } else {
     CR_LOG(warn) << "stopped leading";
     ctx_.metrics.is_leader.store(false);
     expiry_timer_.cancel();
     closer_.stop();
     leaderboard_.stop();
-    starting_ = false;
+    work_.on_lost_leadership();
     lease_holder_.clear();
   }
   publish_status();
@@ -128,15 +134,14 @@ void Scheduler::arm_expiry() {
 // Redis TIME for the clock offset. HGETALL follows for the prev_* segment the reply lacks.
 // `start` also begins closing rounds once the schedule is known.
 void Scheduler::refresh_schedule(bool start) {
-  if (start) starting_ = true;
   uint64_t term = lease_.term();
   int64_t sent = mono_now_ms();
   schedule_script_.call(ctx_.redis, {ctx_.keys.schedule()}, {std::to_string(ctx_.opts.round_ms)},
                         [this, term, sent, start](Result<redis::Reply> r) {
-                          if (stopping_ || term != lease_.term() || !leading()) return;
-                          if (!r) return schedule_failed(start, r.error().message);
+                          if (!still_current(term, start)) return;
+                          if (!r) return schedule_failed(term, start, r.error().message);
                           auto s = parse_schedule_reply(*r);
-                          if (!s) return schedule_failed(start, s.error().message);
+                          if (!s) return schedule_failed(term, start, s.error().message);
                           redis_ok();
                           ctx_.offset.add_sample(sent, mono_now_ms(), s->now);
                           maybe_announce_first_round(*s);
@@ -147,26 +152,36 @@ void Scheduler::refresh_schedule(bool start) {
 void Scheduler::load_schedule(uint64_t term, bool start) {
   ctx_.redis.command({"HGETALL", ctx_.keys.schedule()},
                      [this, term, start](Result<redis::Reply> r) {
-                       if (stopping_ || term != lease_.term() || !leading()) return;
-                       if (!r) return schedule_failed(start, r.error().message);
+                       if (!still_current(term, start)) return;
+                       if (!r) return schedule_failed(term, start, r.error().message);
                        auto full = parse_schedule_hash(*r);
-                       if (!full) return schedule_failed(start, full.error().message);
-                       if (!*full) return schedule_failed(start, "schedule missing");
+                       if (!full) return schedule_failed(term, start, full.error().message);
+                       if (!*full) return schedule_failed(term, start, "schedule missing");
+                       // A pending change may have appeared or gone (schedule.lua cancels one
+                       // whose length was abandoned): the closer's next deadline uses this copy.
                        ctx_.schedule = **full;
                        publish_status();
-                       if (start) {
-                         starting_ = false;
+                       if (start && work_.on_start_answer(term, true)) {
                          closer_.start();
                          leaderboard_.start();
                        }
                      });
 }
 
-void Scheduler::schedule_failed(bool start, const std::string& what) {
+// Whether an answer for `term` may still be acted on. One that may not is dropped, and so is
+// the start it belonged to: the next lease confirmation starts again (or a demotion ends it).
+bool Scheduler::still_current(uint64_t term, bool start) {
+  if (stopping_) return false;
+  if (term == lease_.term() && leading()) return true;
+  if (start) work_.on_start_answer(term, false);
+  return false;
+}
+
+void Scheduler::schedule_failed(uint64_t term, bool start, const std::string& what) {
   ctx_.metrics.redis_errors.fetch_add(1);
   CR_LOG(warn) << "schedule refresh failed: " << what;
   // Closing cannot start without a schedule: the next lease renewal tries again.
-  if (start) starting_ = false;
+  if (start) work_.on_start_answer(term, false);
 }
 
 // The first leader publishes RoundStarted for round 1 (later ones come from close_round.lua).

@@ -6,6 +6,7 @@
 #include "clickrace/bus/events.hpp"
 #include "clickrace/redis/script.hpp"
 #include "context.hpp"
+#include "leader_work.hpp"
 #include "leaderboard_publisher.hpp"
 #include "lease_state.hpp"
 #include "round_closer.hpp"
@@ -33,7 +34,8 @@ class Scheduler {
   void arm_expiry();
   void refresh_schedule(bool start);
   void load_schedule(uint64_t term, bool start);
-  void schedule_failed(bool start, const std::string& what);
+  bool still_current(uint64_t term, bool start);
+  void schedule_failed(uint64_t term, bool start, const std::string& what);
   void observe();
   void publish_status();
   void redis_ok();
@@ -41,6 +43,7 @@ class Scheduler {
 
   Context& ctx_;
   LeaseState lease_;
+  LeaderWork work_;  // when to (re)start the closer
   redis::Script lease_script_;
   redis::Script schedule_script_;
   RoundCloser closer_;
@@ -50,7 +53,6 @@ class Scheduler {
   bool stopping_ = false;
   bool lease_failing_ = false;
   bool lease_in_flight_ = false;  // one lease attempt at a time
-  bool starting_ = false;         // a refresh that starts closing is in flight
   std::string lease_holder_;
   int64_t last_closed_ = 0;
   int64_t redis_ok_at_ = 0;
