@@ -1,4 +1,5 @@
--- schedule.lua: creates the round schedule, plans length changes, promotes reached changes.
+-- schedule.lua: creates the round schedule, plans length changes, promotes reached changes,
+-- cancels a pending change when the length goes back before it is reached.
 -- KEYS[1] = P schedule.  ARGV[1] = len (ms, integer >= 1).
 -- Reply: {epoch, len, base, next_epoch|0, next_len|0, next_base|0, now}.
 -- Error: "BADARG ..." on a bad length.
@@ -32,6 +33,12 @@ else
       'epoch', d(s.next.epoch), 'len', d(s.next.len), 'base', d(s.next.base))
     redis.call('HDEL', key, 'next_epoch', 'next_len', 'next_base')
     s = { epoch = s.next.epoch, len = s.next.len, base = s.next.base }
+  end
+  -- The length went back before a pending change was reached (a reached one was promoted
+  -- above): cancel it, so no round runs at the abandoned length.
+  if s.next and s.len == want then
+    redis.call('HDEL', key, 'next_epoch', 'next_len', 'next_base')
+    s.next = nil
   end
   -- A new length applies from the end of the round running now, never mid-round.
   if not s.next and s.len ~= want then

@@ -94,5 +94,42 @@ TEST(SchedulerSchedule, ALengthChangeAppliesFromTheNextBoundary) {
   EXPECT_TRUE(changed);
 }
 
+// A length change left pending by a leader with another CLICKRACE_ROUND_MS is cancelled when the
+// next leader runs the current length again before the boundary: no round runs at the abandoned
+// length, and the scheduler plans from the schedule without it.
+TEST(SchedulerSchedule, AnAbandonedLengthChangeIsCancelledBeforeItsBoundary) {
+  Env env;
+  {
+    SchedulerProcess a(env.config("a", 300));
+    ASSERT_TRUE(a.start());
+    ASSERT_TRUE(env.wait_closed(2));
+    a.process().stop();
+  }
+  // The change a 900 ms leader would have planned, at a boundary far enough ahead (about 3 s)
+  // for the next leader to come up first even on a loaded machine.
+  std::string key = env.prefix + "schedule";
+  int64_t epoch = std::stoll(env.sync.cmd({"HGET", key, "epoch"}).str);
+  Reply t = env.sync.cmd({"TIME"});
+  int64_t now = std::stoll(t.elements.at(0).str) * 1000 + std::stoll(t.elements.at(1).str) / 1000;
+  int64_t next_base = 1 + (now - epoch) / 300 + 10;
+  env.sync.cmd({"HSET", key, "next_epoch", std::to_string(epoch + (next_base - 1) * 300),
+                "next_len", "900", "next_base", std::to_string(next_base)});
+
+  SchedulerProcess b(env.config("b", 300));
+  ASSERT_TRUE(b.start());
+  ASSERT_TRUE(eventually(
+      [&] {
+        return env.sync.cmd({"HEXISTS", key, "next_epoch"}).integer == 0;
+      },
+      2s));
+  ASSERT_TRUE(env.wait_closed(next_base + 2));
+  b.process().stop();
+  auto stream = read_stream(env.sync, env.prefix);
+  expect_contiguous(stream, 300, 1);  // 300 ms across the abandoned boundary too
+  expect_unique(stream);
+  EXPECT_EQ(env.sync.cmd({"HEXISTS", key, "prev_epoch"}).integer, 0);  // nothing was promoted
+  EXPECT_EQ(env.sync.cmd({"HGET", key, "len"}).str, "300");
+}
+
 }  // namespace
 }  // namespace clickrace::test
