@@ -45,7 +45,15 @@ RoundWindow window_of(const Schedule& schedule, int64_t id) {
 }
 
 Schedule with_length_change(const Schedule& schedule, int64_t new_len, int64_t now) {
-  if (new_len <= 0 || schedule.pending || new_len == schedule.len) return schedule;
+  if (new_len <= 0) return schedule;
+  if (schedule.pending && new_len == schedule.len) {
+    // Back to the running length before the change was reached: the change is abandoned
+    // (schedule.lua does the same).
+    Schedule out = schedule;
+    out.pending.reset();
+    return out;
+  }
+  if (schedule.pending || new_len == schedule.len) return schedule;
   RoundWindow w = round_at(schedule, now);
   Schedule out = schedule;
   out.pending = Segment{w.ends_at, new_len, w.id + 1};

@@ -61,6 +61,14 @@ TEST(RoundMath, PendingChangeAppliesFromItsBoundary) {
   EXPECT_EQ(window_of(c, 6), (RoundWindow{6, kEpoch + 3600, kEpoch + 3900}));
 }
 
+TEST(RoundMath, GoingBackToTheRunningLengthCancelsAPendingChange) {
+  Schedule c = with_length_change(sched(), 300, kEpoch + 10);
+  ASSERT_TRUE(c.pending);
+  Schedule back = with_length_change(c, sched().len, kEpoch + 20);
+  EXPECT_FALSE(back.pending);
+  EXPECT_EQ(round_at(back, kEpoch + 5000).id, round_at(sched(), kEpoch + 5000).id);
+}
+
 TEST(RoundMath, LengthChangeIsIgnoredWhenSameOrAlreadyPending) {
   Schedule s = sched();
   Schedule same = with_length_change(s, 1000, kEpoch + 10);
