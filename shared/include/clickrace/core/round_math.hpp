@@ -52,7 +52,8 @@ RoundWindow round_at(const Schedule& schedule, int64_t t);
 RoundWindow window_of(const Schedule& schedule, int64_t id);
 
 // Plans a change to `new_len` at the end of the round running at `now` (never mid-round).
-// Unchanged when `new_len` equals the current length or a change is already pending.
+// Unchanged when `new_len` equals the current length or another change is already pending; going
+// back to the current length while a change is pending cancels that change.
 // The caller promotes first (promote()) so a reached change does not block a new one.
 Schedule with_length_change(const Schedule& schedule, int64_t new_len, int64_t now);
 
