@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "click_codec.hpp"
 #include "clickrace/core/clock.hpp"
 #include "clickrace/core/log.hpp"
 #include "clickrace/signalr/handshake.hpp"
@@ -128,6 +129,8 @@ void Hub::handle_record(Connection& c, const std::string& record) {
     send(c, signalr::kHandshakeSuccessFrame);
     return;
   }
+  // Most records are Click invocations: recognized without a JSON DOM.
+  if (auto click = parse_fast_click(record)) return on_click(c, click->invocation_id);
   auto message = signalr::parse_message(record);
   if (!message) {
     ++metrics_.protocol_errors;
@@ -191,9 +194,7 @@ void Hub::deliver(std::vector<ClickOutcome>& outcomes) {
     if (!o.invocation_id) continue;
     std::string& buf = out[o.caller];
     if (o.result) {
-      std::string json = "{\"round\":" + std::to_string(o.result->round) +
-                         ",\"clicks\":" + std::to_string(o.result->clicks) + "}";
-      buf += signalr::completion_result(*o.invocation_id, json);
+      append_click_completion(buf, *o.invocation_id, *o.result);
     } else {
       buf += signalr::completion_error(*o.invocation_id, o.result.error().message);
     }

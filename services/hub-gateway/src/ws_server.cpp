@@ -9,6 +9,7 @@
 #include <websocketpp/server.hpp>
 
 #include "clickrace/core/log.hpp"
+#include "socket_options.hpp"
 
 namespace clickrace::gateway {
 namespace {
@@ -22,7 +23,9 @@ struct ConnBase {
 
 // websocketpp's asio config, tuned for many small, single-threaded connections:
 // - concurrency none: one io_context thread, so no mutex per send;
-// - a 4 KB read buffer instead of 16 KB (memory per idle connection);
+// - a 512-byte read buffer instead of 16 KB (memory per idle connection: it lives inside every
+//   connection object). Hub records are ~70 bytes; websocketpp loops on reads, so a larger
+//   message (up to max_message_size) only takes more recv calls;
 // - our size limits and a 15 s opening-handshake (HTTP request) timeout;
 // - no permessage-deflate (CPU per message, and every frame is prepared once for all).
 struct Config : websocketpp::config::asio {
@@ -54,7 +57,7 @@ struct Config : websocketpp::config::asio {
   typedef websocketpp::transport::asio::endpoint<transport_config> transport_type;
   typedef ConnBase connection_base;
 
-  static const size_t connection_read_buffer_size = 4096;
+  static const size_t connection_read_buffer_size = 512;
   static const long timeout_open_handshake = 15000;
   static const long timeout_close_handshake = 5000;
   static const size_t max_message_size = 32 * 1024;
@@ -68,6 +71,16 @@ struct Config : websocketpp::config::asio {
 using Server = websocketpp::server<Config>;
 using ConnPtr = Server::connection_ptr;
 using MessagePtr = Config::message_type::ptr;
+
+// After the upgrade websocketpp never reads the HTTP request and response again (only a failed
+// opening handshake logs them), yet keeps both, header maps and all, for the connection's life:
+// ~1 KB per connection, and the request target may hold the access token. The objects are
+// members of the (non-const) connection, so resetting them through the const accessors is
+// well-defined.
+void release_http_state(Server::connection_type& con) {
+  const_cast<Config::request_type&>(con.get_request()) = Config::request_type();
+  const_cast<Config::response_type&>(con.get_response()) = Config::response_type();
+}
 
 HttpRequest to_request(const ConnPtr& con, bool with_body) {
   HttpRequest r;
@@ -156,6 +169,7 @@ struct WsServer::Impl {
 
   void on_open(websocketpp::connection_hdl hdl) {
     ConnPtr con = server.get_con_from_hdl(hdl);
+    release_http_state(*con);
     con->opened = true;
     open.emplace(con->id, con);
     handler.on_open(con->id);
@@ -209,6 +223,9 @@ WsServer::WsServer(asio::io_context& io, WsHandler& handler, WsLimits limits)
   Impl* impl = impl_.get();
   using websocketpp::lib::placeholders::_1;
   using websocketpp::lib::placeholders::_2;
+  s.set_socket_init_handler([](websocketpp::connection_hdl, asio::ip::tcp::socket& socket) {
+    tune_client_socket(socket);
+  });
   s.set_http_handler([impl](websocketpp::connection_hdl h) { impl->on_http(h); });
   s.set_validate_handler([impl](websocketpp::connection_hdl h) { return impl->on_validate(h); });
   s.set_open_handler([impl](websocketpp::connection_hdl h) { impl->on_open(h); });

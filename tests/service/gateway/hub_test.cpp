@@ -158,6 +158,30 @@ TEST_F(GatewayHub, MalformedFrameMatrix) {
   expect_serving();
 }
 
+// websocketpp reads 512 bytes at a time (memory per connection): messages up to the 32 KB limit
+// still arrive whole, in one frame or in fragments.
+TEST_F(GatewayHub, MessagesUpToTheLimitWorkWithTheSmallReadBuffer) {
+  HubClient c;
+  ASSERT_EQ(c.connect(gw.port, token), "");
+  std::string head = R"({"type":1,"invocationId":"big","target":"GetRound","arguments":[])";
+  std::string record = head + std::string(32 * 1024 - head.size() - 2, ' ') + "}\x1e";
+  ASSERT_EQ(record.size(), 32u * 1024);
+  c.ws().send_text(record);
+  auto big = c.completion("big");
+  ASSERT_TRUE(big);
+  EXPECT_TRUE(big->contains("result")) << big->dump();
+
+  std::string frag = R"({"type":1,"invocationId":"frag","target":"GetRound","arguments":[])";
+  frag += std::string(20000, ' ') + "}\x1e";
+  std::size_t third = frag.size() / 3;
+  c.ws().send_frame(1, frag.substr(0, third), false);
+  c.ws().send_frame(0, frag.substr(third, third), false);
+  c.ws().send_frame(0, frag.substr(2 * third), true);
+  auto fragmented = c.completion("frag");
+  ASSERT_TRUE(fragmented);
+  EXPECT_TRUE(fragmented->contains("result")) << fragmented->dump();
+}
+
 TEST_F(GatewayHub, ClickBeforeAnyScheduleIsAnError) {
   HubClient c;
   ASSERT_EQ(c.connect(gw.port, token), "");
