@@ -1,6 +1,9 @@
 // The only translation unit that includes websocketpp (see ws_server.hpp).
 #include "ws_server.hpp"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <unordered_map>
 
 #include <websocketpp/concurrency/none.hpp>
@@ -14,11 +17,14 @@
 namespace clickrace::gateway {
 namespace {
 
-// Per-connection field stored inside websocketpp's connection object: our id.
+// Per-connection fields stored inside websocketpp's connection object.
 struct ConnBase {
   ConnId id = 0;
   bool accepted = false;  // the upgrade was accepted: on_close is owed to the handler
   bool opened = false;
+  // The last message handed to websocketpp's send queue; websocketpp holds it until its write
+  // has completed, so while this is alive our bytes must queue behind it (see send_bytes()).
+  std::weak_ptr<void> queued;
 };
 
 // websocketpp's asio config, tuned for many small, single-threaded connections:
@@ -70,7 +76,6 @@ struct Config : websocketpp::config::asio {
 
 using Server = websocketpp::server<Config>;
 using ConnPtr = Server::connection_ptr;
-using MessagePtr = Config::message_type::ptr;
 
 // After the upgrade websocketpp never reads the HTTP request and response again (only a failed
 // opening handshake logs them), yet keeps both, header maps and all, for the connection's life:
@@ -80,6 +85,24 @@ using MessagePtr = Config::message_type::ptr;
 void release_http_state(Server::connection_type& con) {
   const_cast<Config::request_type&>(con.get_request()) = Config::request_type();
   const_cast<Config::response_type&>(con.get_response()) = Config::response_type();
+}
+
+// Writes what the socket takes now without blocking (MSG_DONTWAIT; MSG_NOSIGNAL: a dead peer
+// is an error, not SIGPIPE). Returns the bytes written; 0 on EAGAIN and on errors, which
+// websocketpp then meets on its own write of the rest and handles (it closes the connection).
+std::size_t write_now(asio::ip::tcp::socket& socket, std::string_view a, std::string_view b) {
+  iovec iov[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = b.empty() ? 1 : 2;
+  ssize_t n = ::sendmsg(socket.native_handle(), &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+  return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+std::string frame_header(websocketpp::frame::opcode::value op, std::size_t size) {
+  websocketpp::frame::basic_header h(op, size, true, false);  // final, unmasked (server side)
+  websocketpp::frame::extended_header e(size);
+  return websocketpp::frame::prepare_header(h, e);  // <= 10 bytes: no allocation
 }
 
 HttpRequest to_request(const ConnPtr& con, bool with_body) {
@@ -190,15 +213,52 @@ struct WsServer::Impl {
     handler.on_close(con->id);
   }
 
-  SendResult send(ConnId id, const MessagePtr& msg) {
-    ConnPtr con = find(id);
-    if (!con) return SendResult::gone;
+  // Every data frame (and pong) of an open connection goes through here. Fast path: when
+  // nothing of ours waits inside websocketpp, the frame goes straight to the socket — no message
+  // object, no queue, no write handler. Whatever the socket does not take is queued through
+  // websocketpp as a message of its own, and later frames queue behind it until websocketpp has
+  // written it. So a frame is never split between the two paths out of order, and websocketpp
+  // never writes while a frame of ours is half-written: its only writes of its own on an open
+  // connection would be pongs (we answer pings here instead) and close frames (after which
+  // nothing more is sent, as the state check below ensures).
+  SendResult send_bytes(const ConnPtr& con, std::string_view head, std::string_view body) {
+    if (con->get_state() != websocketpp::session::state::open) return SendResult::gone;
     if (con->get_buffered_amount() > limits.max_send_buffer_bytes) {
       abort(con);
       return SendResult::dropped_slow;
     }
+    std::size_t done = 0;
+    if (con->queued.expired()) {
+      done = write_now(con->get_raw_socket(), head, body);
+      if (done == head.size() + body.size()) return SendResult::ok;
+    }
+    auto msg = std::make_shared<Config::message_type>(Config::con_msg_manager_type::ptr(),
+                                                      websocketpp::frame::opcode::text, 0);
+    std::string& rest = msg->get_raw_payload();  // raw frame bytes; the header stays empty
+    if (done < head.size()) {
+      rest.reserve(head.size() - done + body.size());
+      rest.append(head.substr(done));
+      rest.append(body);
+    } else {
+      rest.assign(body.substr(done - head.size()));
+    }
+    msg->set_prepared(true);
+    con->queued = msg;
     websocketpp::lib::error_code ec = con->send(msg);
     return ec ? SendResult::gone : SendResult::ok;
+  }
+
+  SendResult send_bytes(ConnId id, std::string_view head, std::string_view body) {
+    ConnPtr con = find(id);
+    if (!con) return SendResult::gone;
+    return send_bytes(con, head, body);
+  }
+
+  // websocketpp would queue its pong itself, beside our direct writes: send it our way.
+  bool on_ping(websocketpp::connection_hdl hdl, const std::string& payload) {
+    ConnPtr con = server.get_con_from_hdl(hdl);
+    send_bytes(con, frame_header(websocketpp::frame::opcode::pong, payload.size()), payload);
+    return false;  // websocketpp must not answer too
   }
 
   void abort(const ConnPtr& con) {
@@ -232,6 +292,8 @@ WsServer::WsServer(asio::io_context& io, WsHandler& handler, WsLimits limits)
   s.set_message_handler(
       [impl](websocketpp::connection_hdl h, Server::message_ptr m) { impl->on_message(h, m); });
   s.set_close_handler([impl](websocketpp::connection_hdl h) { impl->on_gone(h); });
+  s.set_ping_handler(
+      [impl](websocketpp::connection_hdl h, std::string p) { return impl->on_ping(h, p); });
   s.set_fail_handler([impl](websocketpp::connection_hdl h) { impl->on_gone(h); });
 }
 
@@ -257,26 +319,26 @@ void WsServer::stop_listening() {
 }
 
 PreparedFrame WsServer::prepare(std::string_view text) {
-  auto msg = std::make_shared<Config::message_type>(Config::con_msg_manager_type::ptr(),
-                                                    websocketpp::frame::opcode::text, 0);
   // Server frames are unmasked, so the framed bytes are the same for every recipient.
-  websocketpp::frame::basic_header h(websocketpp::frame::opcode::text, text.size(), true, false);
-  websocketpp::frame::extended_header e(text.size());
-  msg->set_header(websocketpp::frame::prepare_header(h, e));
-  msg->get_raw_payload().assign(text.data(), text.size());
-  msg->set_prepared(true);
+  std::string head = frame_header(websocketpp::frame::opcode::text, text.size());
+  auto bytes = std::make_shared<std::string>();
+  bytes->reserve(head.size() + text.size());
+  bytes->append(head);
+  bytes->append(text);
   PreparedFrame f;
   f.size_ = text.size();
-  f.msg_ = std::move(msg);
+  f.bytes_ = std::move(bytes);
   return f;
 }
 
 SendResult WsServer::send(ConnId id, const PreparedFrame& frame) {
   if (frame.empty()) return SendResult::ok;
-  return impl_->send(id, std::static_pointer_cast<Config::message_type>(frame.msg_));
+  return impl_->send_bytes(id, *frame.bytes_, {});
 }
 
-SendResult WsServer::send(ConnId id, std::string_view text) { return send(id, prepare(text)); }
+SendResult WsServer::send(ConnId id, std::string_view text) {
+  return impl_->send_bytes(id, frame_header(websocketpp::frame::opcode::text, text.size()), text);
+}
 
 void WsServer::close(ConnId id, std::uint16_t code, std::string_view reason) {
   ConnPtr con = impl_->find(id);

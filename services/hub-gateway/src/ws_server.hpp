@@ -27,17 +27,17 @@ struct WsLimits {
   int listen_backlog = 1024;
 };
 
-// A WebSocket text message framed once (header + payload) and shared by every connection it is
-// sent to: a broadcast costs one allocation, not one per recipient.
+// A WebSocket text message framed once (header + payload bytes) and shared by every connection
+// it is sent to: a broadcast costs one allocation, not one per recipient.
 class PreparedFrame {
  public:
   PreparedFrame() = default;
-  bool empty() const { return msg_ == nullptr; }
-  std::size_t size() const { return size_; }
+  bool empty() const { return bytes_ == nullptr; }
+  std::size_t size() const { return size_; }  // payload bytes
 
  private:
   friend class WsServer;
-  std::shared_ptr<void> msg_;
+  std::shared_ptr<const std::string> bytes_;
   std::size_t size_ = 0;
 };
 
@@ -84,8 +84,10 @@ class WsServer {
   void stop_listening();
 
   static PreparedFrame prepare(std::string_view text);
-  // Queues a text message. If the connection's unsent bytes are above the limit, the connection
-  // is dropped instead (a slow reader) and dropped_slow is returned.
+  // Sends a text message: written to the socket at once when nothing of the connection's is
+  // still queued, else (and for whatever the socket does not take) queued in order. If the
+  // connection's queued bytes are above the limit, the connection is dropped instead (a slow
+  // reader) and dropped_slow is returned.
   SendResult send(ConnId id, const PreparedFrame& frame);
   SendResult send(ConnId id, std::string_view text);
   // WebSocket close handshake with `code` (1000 normal, 1008 policy, ...).
