@@ -8,6 +8,7 @@
 #include "clickrace/signalr/handshake.hpp"
 #include "clickrace/signalr/json_codec.hpp"
 #include "hub_dispatch.hpp"
+#include "inbound_records.hpp"
 
 namespace clickrace::gateway {
 namespace {
@@ -94,6 +95,14 @@ void Hub::on_message(ConnId id, std::string_view payload) {
   if (c.closing) return;
   c.last_received_ms = now();
   // Binary frames are read as the same byte stream as text ones, as .NET does.
+  if (c.reader.buffered() == 0 && !c.reader.failed() &&
+      whole_records(payload, c.reader.max_record_size())) {
+    for_each_record(payload, [&](std::string_view record) {
+      handle_record(c, record);
+      return !c.closing;
+    });
+    return;
+  }
   auto records = c.reader.feed(payload);
   if (!records) {
     ++metrics_.protocol_errors;
@@ -114,7 +123,7 @@ void Hub::on_message(ConnId id, std::string_view payload) {
   }
 }
 
-void Hub::handle_record(Connection& c, const std::string& record) {
+void Hub::handle_record(Connection& c, std::string_view record) {
   if (!c.handshaken) {
     auto version = signalr::negotiate_handshake(record);
     if (!version) {

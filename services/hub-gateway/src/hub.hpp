@@ -50,7 +50,7 @@ class Hub {
     std::string player;
     std::string connection_id;
   };
-  void handle_record(Connection& c, const std::string& record);
+  void handle_record(Connection& c, std::string_view record);
   void on_click(Connection& c, const std::optional<std::string>& invocation_id);
   void on_get_round(Connection& c, const std::string& invocation_id);
   void send(Connection& c, std::string_view text);

@@ -5,6 +5,7 @@
 #include "click_codec.hpp"
 #include "clickrace/signalr/json_codec.hpp"
 #include "hub_dispatch.hpp"
+#include "inbound_records.hpp"
 
 namespace clickrace::gateway {
 namespace {
@@ -89,6 +90,48 @@ TEST(ClickFastPath, CompletionBytesMatchTheGeneralCodec) {
       EXPECT_EQ(fast, "prefix" + signalr::completion_result(id, json));
     }
   }
+}
+
+// In-place record splitting must give what a fresh RecordReader gives, and refuse (leave to the
+// reader) every payload it cannot handle the same way.
+TEST(InboundRecords, WholeRecordsMatchTheReader) {
+  const std::string rs(1, signalr::kRecordSeparator);
+  struct Case {
+    std::string payload;
+    bool whole;
+  };
+  const std::vector<Case> cases = {
+      {"a" + rs, true},
+      {"a" + rs + "bc" + rs + "d" + rs, true},
+      {rs, true},               // one empty record (the hub rejects it like the reader's "")
+      {"a" + rs + rs, true},    // an empty record after one
+      {"", false},              // nothing
+      {"a", false},             // partial
+      {"a" + rs + "b", false},  // a partial tail
+      {std::string(8, 'x') + rs, true},
+      {std::string(9, 'x') + rs, false},  // over the limit of 8
+      {"a" + rs + std::string(9, 'x') + rs, false},
+  };
+  for (const auto& c : cases) {
+    ASSERT_EQ(whole_records(c.payload, 8), c.whole) << c.payload;
+    if (!c.whole) continue;
+    std::vector<std::string> in_place;
+    for_each_record(c.payload, [&](std::string_view r) {
+      in_place.emplace_back(r);
+      return true;
+    });
+    signalr::RecordReader reader(8);
+    auto via_reader = reader.feed(c.payload);
+    ASSERT_TRUE(via_reader);
+    EXPECT_EQ(in_place, *via_reader) << c.payload;
+    EXPECT_EQ(reader.buffered(), 0u);
+  }
+  std::vector<std::string> first;
+  for_each_record("a" + rs + "b" + rs, [&](std::string_view r) {
+    first.emplace_back(r);
+    return false;  // stop after the first
+  });
+  EXPECT_EQ(first, std::vector<std::string>{"a"});
 }
 
 }  // namespace
