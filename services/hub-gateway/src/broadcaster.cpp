@@ -1,26 +1,37 @@
 #include "broadcaster.hpp"
 
-#include <algorithm>
-#include <vector>
-
 #include "clickrace/bus/events.hpp"
 #include "clickrace/core/config.hpp"
 #include "clickrace/core/log.hpp"
 #include "clickrace/signalr/json_codec.hpp"
 
 namespace clickrace::gateway {
+namespace {
 
-bool RoundMark::advance(std::int64_t id) {
-  if (id <= mark_) return false;
-  mark_ = id;
-  return true;
+constexpr int kPageSize = 100;
+constexpr std::chrono::milliseconds kRetryPeriod{250};
+
+// One `rounds` stream entry [id, [field, value, ...]] as a RoundEntry (nullopt if malformed).
+std::optional<RoundEntry> entry_from(const redis::Reply& e) {
+  if (e.size() != 2) return std::nullopt;
+  std::optional<std::int64_t> round;
+  const std::string* text = nullptr;
+  for (std::size_t i = 0; i + 1 < e[1].size(); i += 2) {
+    if (e[1][i].str() == "round") round = core::parse_int(e[1][i + 1].str());
+    if (e[1][i].str() == "result") text = &e[1][i + 1].str();
+  }
+  if (!round || text == nullptr) return std::nullopt;
+  auto parsed = bus::parse_round_result(*text);
+  if (!parsed) return std::nullopt;
+  return RoundEntry{*round, parsed->started_at, *text};
 }
 
-Broadcaster::Broadcaster(asio::io_context& io, redis::Client& redis, redis::Subscriber& subscriber,
-                         const bus::Keys& keys, Metrics& metrics, Fanout fanout)
+}  // namespace
+
+Broadcaster::Broadcaster(asio::io_context& io, redis::Client& redis, const bus::Keys& keys,
+                         Metrics& metrics, Fanout fanout)
     : io_(io),
       redis_(redis),
-      subscriber_(subscriber),
       keys_(keys),
       metrics_(metrics),
       fanout_(std::move(fanout)),
@@ -28,19 +39,11 @@ Broadcaster::Broadcaster(asio::io_context& io, redis::Client& redis, redis::Subs
 
 Broadcaster::~Broadcaster() = default;
 
-void Broadcaster::start() {
-  std::string channel = keys_.events();
-  subscriber_.on_message([this, channel, alive = std::weak_ptr<char>(alive_)](
-                             const std::string& ch, const std::string& payload) {
-    if (alive.expired() || ch != channel) return;
-    on_envelope(payload);
-  });
-  subscriber_.on_subscribed([this, alive = std::weak_ptr<char>(alive_)] {
-    if (alive.expired()) return;
-    ++generation_;
-    catch_up();
-  });
-  subscriber_.subscribe(channel);
+void Broadcaster::on_subscription_lost() { ledger_.hold(); }
+
+void Broadcaster::on_subscribed() {
+  ledger_.hold();
+  catch_up();  // restarts a running one: what it read may predate the new subscription
 }
 
 void Broadcaster::on_envelope(std::string_view payload) {
@@ -51,7 +54,28 @@ void Broadcaster::on_envelope(std::string_view payload) {
     CR_LOG(warn) << "dropped a malformed event envelope";
     return;
   }
-  if (env->event == bus::kRoundEnded) return announce_result(env->round, env->data);
+  if (env->event == bus::kRoundEnded) {
+    auto result = bus::parse_round_result(env->data);
+    if (!result) {
+      ++metrics_.events_dropped;
+      CR_LOG(warn) << "dropped a malformed RoundEnded";
+      return;
+    }
+    switch (ledger_.on_live(RoundEntry{env->round, result->started_at, env->data})) {
+      case RoundLedger::Live::announce:
+        return fan_out_result(env->data);
+      case RoundLedger::Live::held:
+        return;
+      case RoundLedger::Live::duplicate:
+        ++metrics_.events_dropped;  // pub/sub and catch-up raced
+        return;
+      case RoundLedger::Live::suspect:
+        CR_LOG(warn) << "RoundEnded " << env->round << " is not above the announced mark "
+                     << ledger_.mark() << ": checking the stream for lost Redis data";
+        if (!catching_up_) catch_up();
+        return;
+    }
+  }
   if (env->event != bus::kRoundStarted && env->event != bus::kLeaderboard) {
     ++metrics_.events_dropped;
     return;
@@ -59,57 +83,57 @@ void Broadcaster::on_envelope(std::string_view payload) {
   fanout_(env->event, signalr::invocation_frame(env->event, env->data));
 }
 
-void Broadcaster::announce_result(std::int64_t round, const std::string& data) {
-  if (!mark_.advance(round)) {
-    ++metrics_.events_dropped;  // already announced (pub/sub and catch-up raced)
-    return;
-  }
+void Broadcaster::fan_out_result(const std::string& data) {
   fanout_(bus::kRoundEnded, signalr::invocation_frame(bus::kRoundEnded, data));
 }
 
 void Broadcaster::catch_up() {
-  std::uint64_t gen = generation_;
-  redis_.command({"XREVRANGE", keys_.rounds(), "+", "-", "COUNT", "100"},
-                 [this, gen, alive = std::weak_ptr<char>(alive_)](Result<redis::Reply> r) {
-                   if (alive.expired() || gen != generation_) return;
-                   if (!r || !r->is_array()) {
-                     // The command connection may still be reconnecting: try again shortly.
-                     retry_.expires_after(std::chrono::milliseconds(250));
-                     retry_.async_wait([this, gen, alive](const asio::error_code& ec) {
-                       if (ec || alive.expired() || gen != generation_) return;
-                       catch_up();
-                     });
-                     return;
-                   }
-                   std::vector<std::pair<std::int64_t, std::string>> entries;  // newest first
-                   for (const auto& e : r->elements()) {
-                     if (e.size() != 2) continue;
-                     std::optional<std::int64_t> round;
-                     const std::string* result = nullptr;
-                     for (std::size_t i = 0; i + 1 < e[1].size(); i += 2) {
-                       if (e[1][i].str() == "round") round = core::parse_int(e[1][i + 1].str());
-                       if (e[1][i].str() == "result") result = &e[1][i + 1].str();
-                     }
-                     if (round && result && bus::parse_round_result(*result)) {
-                       entries.emplace_back(*round, *result);
-                     }
-                   }
-                   if (!initialized_) {
-                     // First start: history is not replayed to new clients; the newest entry is the
-                     // mark.
-                     initialized_ = true;
-                     if (!entries.empty()) mark_.raise_to(entries.front().first);
-                     return;
-                   }
-                   std::sort(entries.begin(), entries.end(),
-                             [](const auto& a, const auto& b) { return a.first < b.first; });
-                   for (const auto& [round, result] : entries) {
-                     if (round > mark_.value()) {
-                       CR_LOG(info) << "catch-up: announcing missed round " << round;
-                       announce_result(round, result);
-                     }
-                   }
-                 });
+  catching_up_ = true;
+  retry_.cancel();
+  read_page(++generation_, "+", {});
+}
+
+// XREVRANGE pages, newest first, until an entry at or below the mark (RoundLedger decides).
+void Broadcaster::read_page(std::uint64_t gen, std::string before, std::vector<RoundEntry> so_far) {
+  redis_.command(
+      {"XREVRANGE", keys_.rounds(), before, "-", "COUNT", std::to_string(kPageSize)},
+      [this, gen, so_far = std::move(so_far),
+       alive = std::weak_ptr<char>(alive_)](Result<redis::Reply> r) mutable {
+        if (alive.expired() || gen != generation_) return;
+        // The command connection may still be reconnecting (or the read failed): try again.
+        if (!r || !r->is_array()) return retry_later(gen);
+        std::string oldest_id;
+        for (const auto& e : r->elements()) {
+          if (e.size() == 2) oldest_id = e[0].str();
+          if (auto entry = entry_from(e)) so_far.push_back(std::move(*entry));
+        }
+        bool full = r->size() >= static_cast<std::size_t>(kPageSize);
+        if (!oldest_id.empty() && ledger_.needs_older(so_far, full)) {
+          return read_page(gen, "(" + oldest_id, std::move(so_far));
+        }
+        catching_up_ = false;
+        bool first = !ledger_.initialized();
+        std::int64_t before_mark = ledger_.mark();
+        auto missed = ledger_.finish(so_far);
+        if (!first && (missed.empty() ? ledger_.mark() : missed.front().round) <= before_mark &&
+            before_mark > 0) {
+          CR_LOG(warn) << "the rounds stream is behind the announced mark " << before_mark
+                       << " (Redis lost its data?): announcing from its start again";
+        }
+        if (!first && !missed.empty()) {
+          CR_LOG(info) << "catch-up: announcing rounds " << missed.front().round << ".."
+                       << missed.back().round;
+        }
+        for (const auto& e : missed) fan_out_result(e.data);
+      });
+}
+
+void Broadcaster::retry_later(std::uint64_t gen) {
+  retry_.expires_after(kRetryPeriod);
+  retry_.async_wait([this, gen, alive = std::weak_ptr<char>(alive_)](const asio::error_code& ec) {
+    if (ec || alive.expired() || gen != generation_) return;
+    read_page(gen, "+", {});
+  });
 }
 
 }  // namespace clickrace::gateway

@@ -4,63 +4,56 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
 #include "clickrace/bus/keys.hpp"
 #include "clickrace/redis/client.hpp"
-#include "clickrace/redis/subscriber.hpp"
 #include "metrics.hpp"
+#include "round_ledger.hpp"
 
 // Round events out: `P events` pub/sub → one SignalR invocation frame per event, built once and
-// handed to the fan-out. RoundEnded is announced exactly once per round (docs/bus.md "Gateway
-// catch-up"): a mark of the highest round announced drops duplicates, and after every
-// (re)subscription the `rounds` stream is read to announce, oldest first, what was missed.
+// handed to the fan-out. RoundEnded is announced exactly once per round and in order (docs/bus.md
+// "Gateway catch-up"; the rule itself is RoundLedger): from every (re)subscription until the
+// `rounds` stream has been read back, live results are held; the catch-up pages the stream back
+// to the mark, merges, and announces what was missed, oldest first.
+// The Gateway feeds it the subscriber's events (it owns the subscriber's callbacks).
 namespace clickrace::gateway {
-
-// The pure dedupe rule, apart from Redis.
-class RoundMark {
- public:
-  // True when round `id` is new (and remembers it); false for a duplicate or an older round.
-  bool advance(std::int64_t id);
-  void raise_to(std::int64_t id) {
-    if (id > mark_) mark_ = id;
-  }
-  std::int64_t value() const { return mark_; }
-
- private:
-  std::int64_t mark_ = 0;
-};
 
 class Broadcaster {
  public:
   // Receives the complete frame text (JSON + 0x1E) of an event for every connection.
   using Fanout = std::function<void(std::string_view event, const std::string& frame)>;
 
-  Broadcaster(asio::io_context& io, redis::Client& redis, redis::Subscriber& subscriber,
-              const bus::Keys& keys, Metrics& metrics, Fanout fanout);
+  Broadcaster(asio::io_context& io, redis::Client& redis, const bus::Keys& keys, Metrics& metrics,
+              Fanout fanout);
   ~Broadcaster();
 
-  void start();
-  // Handles one envelope text (from pub/sub); public for tests.
+  // The subscription is gone: hold RoundEnded results until the next catch-up.
+  void on_subscription_lost();
+  // The subscription is (re-)established: catch up from the stream (retried until it succeeds).
+  void on_subscribed();
+  // Handles one envelope text (from pub/sub).
   void on_envelope(std::string_view payload);
-  std::int64_t mark() const { return mark_.value(); }
-  bool caught_up() const { return initialized_; }
+  std::int64_t mark() const { return ledger_.mark(); }
+  bool caught_up() const { return ledger_.initialized() && !ledger_.holding(); }
 
  private:
   void catch_up();
-  void announce_result(std::int64_t round, const std::string& data);
+  void read_page(std::uint64_t gen, std::string before, std::vector<RoundEntry> so_far);
+  void retry_later(std::uint64_t gen);
+  void fan_out_result(const std::string& data);
 
   asio::io_context& io_;
   redis::Client& redis_;
-  redis::Subscriber& subscriber_;
   bus::Keys keys_;
   Metrics& metrics_;
   Fanout fanout_;
-  RoundMark mark_;
-  bool initialized_ = false;      // the mark was taken from the stream once
-  std::uint64_t generation_ = 0;  // bumps per subscription; stale catch-ups stop
+  RoundLedger ledger_;
+  bool catching_up_ = false;      // a catch-up is running (or waiting to retry)
+  std::uint64_t generation_ = 0;  // bumps per catch-up; stale replies stop
   asio::steady_timer retry_;
   std::shared_ptr<char> alive_ = std::make_shared<char>();
 };

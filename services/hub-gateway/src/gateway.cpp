@@ -66,7 +66,7 @@ Gateway::Gateway(asio::io_context& io, Options options)
       hub_(io, options_, metrics_, rounds_),
       batcher_(io, redis_, options_.key_prefix, batcher_limits(options_), metrics_,
                [this](std::vector<ClickOutcome>& out) { hub_.deliver(out); }),
-      broadcaster_(io, redis_, subscriber_, keys_, metrics_,
+      broadcaster_(io, redis_, keys_, metrics_,
                    [this](std::string_view, const std::string& frame) { hub_.broadcast(frame); }),
       server_(io, *this, ws_limits(options_)),
       timer_(io) {
@@ -100,7 +100,7 @@ bool Gateway::ready() const {
 
 void Gateway::start(std::function<void(Result<int>)> on_listening) {
   redis_.start();
-  broadcaster_.start();
+  subscribe_events();
   subscriber_.start();
   if (!options_.token_secret.empty()) {
     auto signer = core::TokenSigner::from_secret(options_.token_secret);
@@ -109,6 +109,23 @@ void Gateway::start(std::function<void(Result<int>)> on_listening) {
     return listen(std::move(on_listening));
   }
   obtain_secret(std::move(on_listening));
+}
+
+// The subscriber's events go to the broadcaster (round events and its catch-up).
+void Gateway::subscribe_events() {
+  std::string events = keys_.events();
+  auto alive = std::weak_ptr<char>(alive_);
+  subscriber_.on_message([this, events, alive](const std::string& ch, const std::string& payload) {
+    if (alive.expired()) return;
+    if (ch == events) broadcaster_.on_envelope(payload);
+  });
+  subscriber_.on_state([this, alive](bool up) {
+    if (!alive.expired() && !up) broadcaster_.on_subscription_lost();
+  });
+  subscriber_.on_subscribed([this, alive] {
+    if (!alive.expired()) broadcaster_.on_subscribed();
+  });
+  subscriber_.subscribe(events);
 }
 
 // Local play without CLICKRACE_TOKEN_SECRET: the first gateway stores a random secret with

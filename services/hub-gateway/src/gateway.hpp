@@ -49,6 +49,7 @@ class Gateway final : public WsHandler {
   void on_close(ConnId id) override;
 
  private:
+  void subscribe_events();
   void obtain_secret(std::function<void(Result<int>)> on_listening);
   void listen(std::function<void(Result<int>)> on_listening);
   void negotiate(const HttpRequest& request, std::shared_ptr<HttpReply> reply,

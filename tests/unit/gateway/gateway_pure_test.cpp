@@ -9,6 +9,7 @@
 #include "clickrace/signalr/json_codec.hpp"
 #include "hub_dispatch.hpp"
 #include "metrics.hpp"
+#include "round_ledger.hpp"
 #include "routes.hpp"
 
 namespace clickrace::gateway {
@@ -269,14 +270,114 @@ TEST(Auth, UpgradeChecks) {
   EXPECT_EQ(status, 403);
 }
 
-TEST(RoundMark, DropsDuplicatesAndOlderRounds) {
-  RoundMark m;
-  EXPECT_TRUE(m.advance(3));
-  EXPECT_FALSE(m.advance(3));
-  EXPECT_FALSE(m.advance(2));
-  EXPECT_TRUE(m.advance(4));
-  m.raise_to(2);
-  EXPECT_EQ(m.value(), 4);
+RoundEntry entry(std::int64_t round, std::int64_t started_at = -1) {
+  if (started_at < 0) started_at = round * 1000;
+  return RoundEntry{round, started_at, "{\"round\":" + std::to_string(round) + "}"};
+}
+// The stream as XREVRANGE returns it: newest first.
+std::vector<RoundEntry> stream(std::int64_t from, std::int64_t to) {
+  std::vector<RoundEntry> out;
+  for (std::int64_t r = to; r >= from; --r) out.push_back(entry(r));
+  return out;
+}
+std::vector<std::int64_t> rounds_of(const std::vector<RoundEntry>& v) {
+  std::vector<std::int64_t> out;
+  for (const auto& e : v) out.push_back(e.round);
+  return out;
+}
+using Live = RoundLedger::Live;
+
+TEST(RoundLedger, FirstCatchUpTakesTheMarkWithoutReplayingHistory) {
+  RoundLedger l;
+  EXPECT_EQ(l.on_live(entry(3)), Live::held);  // before the first catch-up
+  EXPECT_TRUE(l.finish(stream(1, 3)).empty());
+  EXPECT_EQ(l.mark(), 3);
+  EXPECT_EQ(l.on_live(entry(4)), Live::announce);
+  EXPECT_EQ(l.on_live(entry(4)), Live::duplicate);
+  EXPECT_EQ(l.on_live(entry(3)), Live::duplicate);
+}
+
+// The fault-suite race: after a re-subscription a live RoundEnded 7 arrives before the stream
+// can be read; rounds 4-6 are only in the stream. All of 4..7 are announced once, in order.
+TEST(RoundLedger, LiveResultsAreHeldUntilTheCatchUpAndMergedInOrder) {
+  RoundLedger l;
+  l.finish(stream(1, 3));
+  l.hold();
+  EXPECT_EQ(l.on_live(entry(7)), Live::held);
+  EXPECT_EQ(l.on_live(entry(7)), Live::duplicate);
+  EXPECT_EQ(rounds_of(l.finish(stream(1, 7))), (std::vector<std::int64_t>{4, 5, 6, 7}));
+  EXPECT_EQ(l.mark(), 7);
+  EXPECT_EQ(l.on_live(entry(6)), Live::duplicate);  // a late pub/sub copy
+  EXPECT_EQ(l.on_live(entry(8)), Live::announce);
+  // A held result newer than the stream read (published after it) is announced too.
+  l.hold();
+  EXPECT_EQ(l.on_live(entry(10)), Live::held);
+  EXPECT_EQ(rounds_of(l.finish(stream(1, 9))), (std::vector<std::int64_t>{9, 10}));
+}
+
+TEST(RoundLedger, PagesBackUntilTheMarkIsReached) {
+  RoundLedger l;
+  l.finish(stream(1, 3));
+  l.hold();
+  auto page = stream(104, 203);  // 100 entries, all above the mark
+  EXPECT_TRUE(l.needs_older(page, true));
+  EXPECT_FALSE(l.needs_older(page, false));  // a short page is the stream's start
+  auto more = stream(3, 103);
+  page.insert(page.end(), more.begin(), more.end());
+  EXPECT_FALSE(l.needs_older(page, true));  // reached round 3
+  auto out = l.finish(page);
+  ASSERT_EQ(out.size(), 200u);
+  EXPECT_EQ(out.front().round, 4);
+  EXPECT_EQ(out.back().round, 203);
+}
+
+TEST(RoundLedger, CatchUpIsBounded) {
+  RoundLedger::Limits limits;
+  limits.max_catch_up = 10;
+  RoundLedger l(limits);
+  l.finish({});
+  l.hold();
+  auto page = stream(1, 50);
+  EXPECT_FALSE(l.needs_older(page, true));
+  EXPECT_EQ(rounds_of(l.finish(page)).front(), 41);  // the newest 10
+}
+
+TEST(RoundLedger, AStreamBehindTheMarkMeansLostDataAndResetsTheMark) {
+  RoundLedger l;
+  l.finish(stream(1, 50));
+  EXPECT_EQ(l.mark(), 50);
+  l.hold();
+  EXPECT_EQ(l.on_live(entry(2, 999)), Live::held);
+  EXPECT_EQ(rounds_of(l.finish(stream(1, 2))), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(l.mark(), 2);
+  EXPECT_EQ(l.on_live(entry(3, 777)), Live::announce);
+  // The new rounds reached the mark again: the round at the mark is another one.
+  l.hold();
+  std::vector<RoundEntry> again = {entry(4, 2000), entry(3, 1999), entry(2, 1998)};
+  EXPECT_EQ(rounds_of(l.finish(again)), (std::vector<std::int64_t>{2, 3, 4}));
+  // Empty stream with a mark above 0: reset too.
+  l.hold();
+  EXPECT_TRUE(l.finish({}).empty());
+  EXPECT_EQ(l.mark(), 0);
+  EXPECT_EQ(l.on_live(entry(1, 5)), Live::announce);
+}
+
+// Redis lost its data while the subscription stayed up: round 1 (a new one) arrives live.
+TEST(RoundLedger, AnUnknownOldRoundTriggersAStreamCheck) {
+  RoundLedger l;
+  l.finish(stream(1, 50));
+  l.on_live(entry(51));
+  EXPECT_EQ(l.on_live(entry(51)), Live::duplicate);
+  EXPECT_EQ(l.on_live(entry(1, 123)), Live::suspect);
+  EXPECT_TRUE(l.holding());
+  EXPECT_EQ(l.on_live(entry(2, 124)), Live::held);
+  std::vector<RoundEntry> fresh = {entry(2, 124), entry(1, 123)};
+  EXPECT_EQ(rounds_of(l.finish(fresh)), (std::vector<std::int64_t>{1, 2}));
+  // A stale copy of an old round, with the stream intact: checked, nothing announced.
+  EXPECT_EQ(l.on_live(entry(1, 42)), Live::suspect);
+  std::vector<RoundEntry> intact = {entry(2, 124), entry(1, 123)};
+  EXPECT_TRUE(l.finish(intact).empty());
+  EXPECT_EQ(l.mark(), 2);
 }
 
 TEST(Metrics, RendersPrometheusText) {
