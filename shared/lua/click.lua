@@ -2,11 +2,14 @@
 -- batch id.
 -- KEYS[1] = P schedule.  ARGV = P, batch_id, name1, n1, name2, n2, ...   (n: integer 1..1000000)
 -- Reply: {round, total_1, total_2, ...} (each player's new score, in ARGV order).
--- The reply is kept under P clickbatch:<batch_id> for 10 minutes; a batch id seen before gets
--- that stored reply back and changes nothing, so a caller that lost the answer (connection lost,
--- timeout) can resend the batch safely.
+-- The reply is kept under P clickbatch:<batch_id> for BATCH_TTL_S (60 s); a batch id seen before
+-- gets that stored reply back and changes nothing, so a caller that lost the answer (connection
+-- lost, timeout) can resend the batch safely. The key only has to outlive the caller's resend
+-- window (the gateway caps CLICKRACE_CLICK_RETRY_MS at 30 s); at ~180 bytes per key, a longer
+-- TTL costs Redis memory in proportion to the batch rate (8,000 batches/s x 60 s ~ 90 MB).
 -- Errors: "NOROUND ..." when no schedule exists yet, "BADARG ..." on bad input (nothing written,
 -- nothing stored: a resend is evaluated again).
+local BATCH_TTL_S = 60
 local P, batch = ARGV[1], ARGV[2]
 if P == nil or #ARGV < 4 or #ARGV % 2 ~= 0 then
   return redis.error_reply('BADARG expected ARGV: prefix, batch id, then name, count pairs')
@@ -70,5 +73,5 @@ local stored = {}
 for i = 1, #out do
   stored[i] = string.format('%d', out[i])
 end
-redis.call('SET', done_key, table.concat(stored, ','), 'EX', 600)
+redis.call('SET', done_key, table.concat(stored, ','), 'EX', BATCH_TTL_S)
 return out

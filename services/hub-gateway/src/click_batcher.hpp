@@ -53,7 +53,7 @@ class ClickBatcher {
     std::size_t max_pending = 100000;  // clicks waiting for a slot
     std::chrono::milliseconds timeout{1000};
     // How long an ambiguous batch is resent before its callers get "service unavailable".
-    // Must stay well below click.lua's 600 s memory of batch ids.
+    // Must stay well below click.lua's 60 s memory of batch ids (Options caps it at 30 s).
     std::chrono::milliseconds retry_window{10000};
   };
 

@@ -70,8 +70,10 @@ void register_options(core::OptionSet& set, Options& o) {
   set.add("CLICKRACE_MAX_PENDING_CLICKS", &o.max_pending_clicks,
           "clicks waiting for a batch slot before new ones are rejected", 1, 10'000'000);
   set.add("CLICKRACE_CLICK_RETRY_MS", &o.click_retry_ms,
-          "how long a click batch whose answer was lost is resent before it fails (0 = never)", 0,
-          300'000);
+          "how long a click batch whose answer was lost is resent before it fails (0 = never; at "
+          "most 30 s, half "
+          "click.lua's memory of batch ids)",
+          0, kMaxClickRetryMs);
   set.add("CLICKRACE_LOGIN_ATTEMPTS_PER_MIN", &o.login_attempts_per_min,
           "login/registration attempts per minute per client address and per name", 1, 1'000'000);
   set.add("CLICKRACE_HASH_THREADS", &o.hash_threads, "password hashing worker threads", 1, 64);

@@ -9,6 +9,9 @@
 // variable and the --flag are registered by register_options(). DESIGN.md §1.1 and §4.
 namespace clickrace::gateway {
 
+// A batch may only be resent while click.lua still remembers its id (BATCH_TTL_S = 60 s).
+inline constexpr std::int64_t kMaxClickRetryMs = 30'000;
+
 struct Options {
   // ---- DESIGN.md §1.1 ----
   std::string redis_url = "redis://127.0.0.1:6379/0";
@@ -38,7 +41,7 @@ struct Options {
   int max_pending_clicks = 100000;       // clicks waiting for a batch slot before rejecting
   // A click batch whose answer was lost (Redis died or timed out) is resent with the same id
   // for this long before its callers get "service unavailable"; long enough to ride out a Redis
-  // restart, far below click.lua's 600 s memory of batch ids.
+  // restart; capped at kMaxClickRetryMs, far below click.lua's 60 s memory of batch ids.
   int64_t click_retry_ms = 10000;
   int login_attempts_per_min = 30;   // per client IP and per name (burst = same)
   int hash_threads = 2;              // argon2id worker pool
