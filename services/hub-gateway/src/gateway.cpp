@@ -297,14 +297,18 @@ void Gateway::shutdown(std::function<void()> done) {
   shutting_down_ = true;
   CR_LOG(info) << "shutting down: flushing clicks and closing connections";
   server_.stop_listening();
+  hub_.stop_clicks();
   batcher_.flush();
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.shutdown_grace_ms);
   shutdown_wait(deadline, 0, std::move(done));
 }
 
-// Phase 0: wait for in-flight click batches (bounded by the grace period), then send Close to
-// everyone. Phase 1: wait (at most 2 s) for the close handshakes, then stop Redis.
+// Phase 0: no new clicks are taken (Hub::stop_clicks); wait until every batch formed before —
+// in flight, waiting for a slot or for a resend — is answered and its completions handed to the
+// sockets (bounded by the grace period), then send Close to everyone: Redis never counts a click
+// whose caller was closed before its answer (DESIGN §2 invariant 1). Phase 1: wait (at most 2 s)
+// for the close handshakes, then stop Redis.
 void Gateway::shutdown_wait(std::chrono::steady_clock::time_point deadline, int phase,
                             std::function<void()> done) {
   auto now = std::chrono::steady_clock::now();
@@ -312,6 +316,11 @@ void Gateway::shutdown_wait(std::chrono::steady_clock::time_point deadline, int 
     batcher_.flush();
     bool idle = batcher_.in_flight() == 0 && batcher_.pending() == 0 && batcher_.unresolved() == 0;
     if (idle || now >= deadline) {
+      if (!idle) {
+        CR_LOG(error) << "shutdown grace period over with click batches unanswered (in flight "
+                      << batcher_.in_flight() << ", awaiting a resend " << batcher_.unresolved()
+                      << ", clicks pending " << batcher_.pending() << ")";
+      }
       hub_.close_all_for_shutdown();
       phase = 1;
       deadline = now + std::chrono::seconds(2);

@@ -18,6 +18,7 @@ constexpr std::uint16_t kCloseNormal = 1000;
 constexpr std::uint16_t kCloseProtocolError = 1002;
 constexpr std::uint16_t kCloseTooBig = 1009;
 constexpr int kMaxGetRoundInFlight = 4;
+constexpr const char* kShuttingDownError = "server shutting down";
 }  // namespace
 
 Hub::Hub(asio::io_context& io, const Options& options, Metrics& metrics, Rounds& rounds)
@@ -171,6 +172,7 @@ void Hub::on_click(Connection& c, const std::optional<std::string>& invocation_i
     ++metrics_.clicks_rejected;
     if (invocation_id) send(c, signalr::completion_error(*invocation_id, text));
   };
+  if (clicks_stopped_) return reject(kShuttingDownError);
   if (!c.clicks.try_take(core::SystemClock::instance().now_ms())) {
     return reject("rate limit exceeded: at most " + std::to_string(options_.max_clicks_per_s) +
                   " clicks per second");

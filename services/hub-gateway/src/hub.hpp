@@ -42,6 +42,9 @@ class Hub {
   void broadcast(const std::string& frame);
 
   void start_keepalive();
+  // Shutdown, first step: new clicks are answered "server shutting down" (sends are dropped),
+  // so the batches already formed can drain and be answered before the Close.
+  void stop_clicks() { clicks_stopped_ = true; }
   // Shutdown: Close{allowReconnect:true} and WebSocket close 1000 to everyone.
   void close_all_for_shutdown();
 
@@ -70,6 +73,7 @@ class Hub {
   std::unordered_map<ConnId, std::unique_ptr<Connection>> conns_;
   std::unordered_set<std::string> connection_ids_;
   asio::steady_timer timer_;
+  bool clicks_stopped_ = false;
   std::shared_ptr<char> alive_ = std::make_shared<char>();
 };
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "gateway_fixture.hpp"
@@ -203,6 +204,80 @@ TEST(GatewayShutdown, SigtermSendsCloseWithReconnectAndExitsZero) {
   EXPECT_TRUE(WIFEXITED(*status));
   EXPECT_EQ(WEXITSTATUS(*status), 0);
   EXPECT_EQ(setup.cmd({"ZSCORE", "down:round:1:scores", "Leaver"}).str, "20");
+}
+
+// SIGTERM under click load: clicks keep arriving during the shutdown. Each is either answered
+// with its result (its batch was formed before the shutdown and drained before the Close) or
+// with "server shutting down"; Redis holds exactly the acknowledged clicks.
+TEST(GatewayShutdown, SigtermUnderClickLoadAnswersEveryCountedClick) {
+  RedisServer redis;
+  RedisSync setup(redis.port());
+  Gateway gw(redis, "sdl:", {{"CLICKRACE_MAX_CLICKS_PER_S", "1000000"}});
+  ASSERT_GT(gw.port, 0);
+  write_schedule(setup, "sdl:", 3'600'000);
+  constexpr int kClients = 4;
+  constexpr int kWindow = 20;  // invocations outstanding per client
+  std::vector<std::string> tokens;
+  for (int i = 0; i < kClients; ++i) {
+    tokens.push_back(register_and_login(gw.port, "Quit" + std::to_string(i)));
+  }
+  std::atomic<long long> acked_total{0}, refused{0}, unanswered{0};
+  std::vector<long long> acked(kClients, 0);
+  std::vector<std::string> failures(kClients);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      HubClient c;
+      if (auto err = c.connect(gw.port, tokens[i]); !err.empty()) {
+        failures[i] = "connect: " + err;
+        return;
+      }
+      std::set<std::string> open;
+      bool closed = false;
+      while (!closed) {
+        while (open.size() < kWindow) open.insert(c.invoke_async("Click"));
+        auto m = c.next(10s);
+        if (!m) {
+          failures[i] = "connection ended without a Close";
+          return;
+        }
+        int type = m->value("type", 0);
+        if (type == 7) {
+          closed = true;
+        } else if (type == 3) {
+          open.erase(m->value("invocationId", ""));
+          if (m->contains("result")) {
+            ++acked[i];
+            ++acked_total;
+          } else if (m->value("error", "") == "server shutting down") {
+            ++refused;
+          } else {
+            failures[i] = "unexpected answer " + m->dump();
+            return;
+          }
+        }
+      }
+      // Sent while the Close was on its way (the server reads nothing after it): never counted.
+      unanswered += static_cast<long long>(open.size());
+    });
+  }
+  ASSERT_TRUE(eventually([&] { return acked_total > 2000; }));
+  gw.proc->signal(SIGTERM);
+  for (auto& t : threads) t.join();
+  for (auto& f : failures) EXPECT_EQ(f, "");
+  auto status = gw.proc->wait_exit(10s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
+  EXPECT_GT(refused, 0) << "clicks kept arriving during the shutdown";
+  EXPECT_LE(unanswered, kClients * kWindow);
+  long long stored_total = std::stoll(setup.cmd({"GET", "sdl:round:1:total"}).str);
+  for (int i = 0; i < kClients; ++i) {
+    auto score = setup.cmd({"ZSCORE", "sdl:round:1:scores", "Quit" + std::to_string(i)});
+    EXPECT_EQ(std::stoll(score.str), acked[i]) << "player Quit" << i;
+  }
+  EXPECT_EQ(stored_total, acked_total.load());
+  std::cerr << "acked=" << acked_total << " refused=" << refused << " unanswered=" << unanswered
+            << "\n";
 }
 
 TEST(GatewayKeepAlive, PingsIdleClientsAndDropsSilentOnes) {
