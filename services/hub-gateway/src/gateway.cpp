@@ -8,6 +8,7 @@
 #include "clickrace/core/log.hpp"
 #include "clickrace/core/password.hpp"
 #include "clickrace/core/validation.hpp"
+#include "fd_limits.hpp"
 #include "routes.hpp"
 #include "static_files.hpp"
 
@@ -28,6 +29,7 @@ WsLimits ws_limits(const Options& o) {
   l.max_http_body_bytes = static_cast<std::size_t>(o.max_http_body_bytes);
   l.max_send_buffer_bytes = static_cast<std::size_t>(o.max_send_buffer_bytes);
   l.listen_backlog = o.listen_backlog;
+  l.max_sockets = fit_fd_budget(current_nofile_limit(), o.max_connections).max_sockets;
   return l;
 }
 

@@ -8,6 +8,7 @@
 
 #include "clickrace/core/config.hpp"
 #include "clickrace/core/log.hpp"
+#include "fd_limits.hpp"
 #include "gateway.hpp"
 #include "options.hpp"
 
@@ -29,6 +30,14 @@ int main(int argc, char** argv) {
   set.parse_or_exit(argc, argv);
   core::set_log_level(*core::parse_log_level(options.log_level));
   if (options.web_dir.empty()) options.web_dir = default_web_dir(argv[0]);
+  // Before anything opens a socket: the open-file budget decides how many clients fit.
+  auto budget = gateway::fit_fd_budget(gateway::raise_nofile_limit(), options.max_connections);
+  if (budget.clamped) {
+    CR_LOG(warn) << "open-file limit " << budget.nofile << " does not fit "
+                 << options.max_connections << " connections: serving at most "
+                 << budget.max_connections << " (raise ulimit -n / LimitNOFILE)";
+    options.max_connections = budget.max_connections;
+  }
   if (options.fast_password_hash) {
     CR_LOG(warn) << "fast password hashing is ON (tests only)";
   }

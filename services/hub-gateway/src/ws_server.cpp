@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <asio/steady_timer.hpp>
+#include <chrono>
 #include <unordered_map>
 
 #include <websocketpp/concurrency/none.hpp>
@@ -19,6 +21,14 @@ namespace {
 
 // Per-connection fields stored inside websocketpp's connection object.
 struct ConnBase {
+  // websocketpp connection objects alive in this process: each owns at most one socket (the
+  // one waiting in accept has none yet), so this counts the client sockets held.
+  inline static std::size_t live = 0;
+  ConnBase() { ++live; }
+  ~ConnBase() { --live; }
+  ConnBase(const ConnBase&) = delete;
+  ConnBase& operator=(const ConnBase&) = delete;
+
   ConnId id = 0;
   bool accepted = false;  // the upgrade was accepted: on_close is owed to the handler
   bool opened = false;
@@ -140,6 +150,10 @@ void HttpReply::operator()(HttpResponse response) {
   send(std::move(response));
 }
 
+// After an accept error (EMFILE/ENFILE above all: the pending connection stays in the backlog,
+// so accepting again at once fails again at once and spins) accepting pauses this long.
+constexpr std::chrono::milliseconds kAcceptPause{100};
+
 struct WsServer::Impl {
   asio::io_context& io;
   WsHandler& handler;
@@ -147,8 +161,60 @@ struct WsServer::Impl {
   Server server;
   std::unordered_map<ConnId, ConnPtr> open;
   ConnId next_id = 1;
+  asio::steady_timer accept_pause;
+  std::uint64_t over_budget = 0;  // sockets closed at accept: the open-file budget was full
 
-  Impl(asio::io_context& io_, WsHandler& h, WsLimits l) : io(io_), handler(h), limits(l) {}
+  Impl(asio::io_context& io_, WsHandler& h, WsLimits l)
+      : io(io_), handler(h), limits(l), accept_pause(io_) {}
+
+  // Our accept loop instead of websocketpp's start_accept(), which re-arms at once after an
+  // error (server_endpoint.hpp handle_accept): on EMFILE that is a busy loop at 100 % CPU.
+  void accept_next() {
+    if (!server.is_listening()) return;
+    ConnPtr con = server.get_connection();
+    if (!con) return pause_accepting();
+    websocketpp::lib::error_code ec;
+    server.async_accept(
+        con, [this, con](const websocketpp::lib::error_code& e) { on_accepted(con, e); }, ec);
+    if (ec) {
+      con->terminate(websocketpp::lib::error_code());
+      pause_accepting();
+    }
+  }
+
+  void on_accepted(const ConnPtr& con, const websocketpp::lib::error_code& ec) {
+    if (ec) {
+      con->terminate(ec);
+      if (ec == websocketpp::error::operation_canceled) return;  // stop_listening()
+      CR_LOG(warn) << "accept failed: " << ec.message() << "; pausing accepts for "
+                   << kAcceptPause.count() << " ms";
+      return pause_accepting();
+    }
+    con->start();
+    accept_next();
+  }
+
+  void pause_accepting() {
+    accept_pause.expires_after(kAcceptPause);
+    accept_pause.async_wait([this](const asio::error_code& ec) {
+      if (!ec) accept_next();
+    });
+  }
+
+  // Runs for every accepted socket, before websocketpp reads from it.
+  void on_socket(asio::ip::tcp::socket& socket) {
+    if (ConnBase::live > limits.max_sockets) {
+      if (over_budget++ % 1000 == 0) {
+        CR_LOG(warn) << "open-file budget full (" << limits.max_sockets
+                     << " client sockets): closing new connections at once (" << over_budget
+                     << " so far)";
+      }
+      asio::error_code ignored;
+      socket.close(ignored);  // websocketpp's first read fails and ends the connection
+      return;
+    }
+    tune_client_socket(socket);
+  }
 
   ConnPtr find(ConnId id) {
     auto it = open.find(id);
@@ -283,8 +349,8 @@ WsServer::WsServer(asio::io_context& io, WsHandler& handler, WsLimits limits)
   Impl* impl = impl_.get();
   using websocketpp::lib::placeholders::_1;
   using websocketpp::lib::placeholders::_2;
-  s.set_socket_init_handler([](websocketpp::connection_hdl, asio::ip::tcp::socket& socket) {
-    tune_client_socket(socket);
+  s.set_socket_init_handler([impl](websocketpp::connection_hdl, asio::ip::tcp::socket& socket) {
+    impl->on_socket(socket);
   });
   s.set_http_handler([impl](websocketpp::connection_hdl h) { impl->on_http(h); });
   s.set_validate_handler([impl](websocketpp::connection_hdl h) { return impl->on_validate(h); });
@@ -306,8 +372,7 @@ Result<int> WsServer::listen(const std::string& address, int port) {
   if (aec) return make_error("bad bind address '" + address + "'");
   impl_->server.listen(asio::ip::tcp::endpoint(addr, static_cast<unsigned short>(port)), ec);
   if (ec) return make_error("cannot listen on port " + std::to_string(port) + ": " + ec.message());
-  impl_->server.start_accept(ec);
-  if (ec) return make_error("cannot accept: " + ec.message());
+  impl_->accept_next();
   auto local = impl_->server.get_local_endpoint(aec);
   if (aec) return make_error("cannot read the bound port: " + aec.message());
   return static_cast<int>(local.port());
@@ -315,6 +380,7 @@ Result<int> WsServer::listen(const std::string& address, int port) {
 
 void WsServer::stop_listening() {
   websocketpp::lib::error_code ec;
+  impl_->accept_pause.cancel();
   if (impl_->server.is_listening()) impl_->server.stop_listening(ec);
 }
 

@@ -25,6 +25,9 @@ struct WsLimits {
   std::size_t max_http_body_bytes = 16 * 1024;
   std::size_t max_send_buffer_bytes = 256 * 1024;
   int listen_backlog = 1024;
+  // Accepted sockets at once, upgraded or not (the open-file budget, fd_limits.hpp); a socket
+  // accepted beyond it is closed at once.
+  std::size_t max_sockets = 1'000'000;
 };
 
 // A WebSocket text message framed once (header + payload bytes) and shared by every connection

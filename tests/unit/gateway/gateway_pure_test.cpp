@@ -7,6 +7,7 @@
 #include "click_batch.hpp"
 #include "click_batcher.hpp"
 #include "clickrace/signalr/json_codec.hpp"
+#include "fd_limits.hpp"
 #include "hub_dispatch.hpp"
 #include "metrics.hpp"
 #include "round_ledger.hpp"
@@ -378,6 +379,17 @@ TEST(RoundLedger, AnUnknownOldRoundTriggersAStreamCheck) {
   std::vector<RoundEntry> intact = {entry(2, 124), entry(1, 123)};
   EXPECT_TRUE(l.finish(intact).empty());
   EXPECT_EQ(l.mark(), 2);
+}
+
+TEST(FdBudget, ClampsConnectionsToTheOpenFileLimit) {
+  auto small = fit_fd_budget(64, 20000);
+  EXPECT_EQ(small.max_sockets, 64 - kReservedFds);
+  EXPECT_EQ(small.max_connections, static_cast<int>(64 - kReservedFds));
+  EXPECT_TRUE(small.clamped);
+  auto big = fit_fd_budget(1'048'576, 20000);
+  EXPECT_EQ(big.max_connections, 20000);
+  EXPECT_FALSE(big.clamped);
+  EXPECT_EQ(fit_fd_budget(10, 5).max_sockets, 1u);  // never zero
 }
 
 TEST(Metrics, RendersPrometheusText) {
