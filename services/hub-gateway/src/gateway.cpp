@@ -21,6 +21,12 @@ redis::Options redis_options_or_throw(const Options& o) {
   return *r;
 }
 
+TrustedProxies trusted_proxies_or_throw(const std::string& list) {
+  auto t = TrustedProxies::parse(list);
+  if (!t) throw std::runtime_error(t.error().message);
+  return *t;
+}
+
 std::int64_t wall_ms() { return core::SystemClock::instance().now_ms(); }
 
 WsLimits ws_limits(const Options& o) {
@@ -62,6 +68,7 @@ Gateway::Gateway(asio::io_context& io, Options options)
       keys_(options_.key_prefix),
       redis_(io, redis_options_or_throw(options_)),
       subscriber_(io, redis_options_or_throw(options_)),
+      trusted_proxies_(trusted_proxies_or_throw(options_.trusted_proxies)),
       login_limiter_(options_.login_attempts_per_min / 60.0, options_.login_attempts_per_min),
       pool_(std::make_unique<WorkerPool>(static_cast<std::size_t>(options_.hash_threads), 256)),
       rounds_(redis_, keys_),
@@ -165,7 +172,7 @@ void Gateway::listen(std::function<void(Result<int>)> on_listening) {
 
 bool Gateway::allow_login_attempt(const HttpRequest& request, const std::string& name) {
   std::int64_t now = wall_ms();
-  bool ok = login_limiter_.try_take("ip:" + request.remote_address, now);
+  bool ok = login_limiter_.try_take("ip:" + client_address(request, trusted_proxies_), now);
   if (ok && !name.empty()) ok = login_limiter_.try_take("name:" + core::name_key(name), now);
   if (!ok) ++metrics_.rate_limited_logins;
   return ok;

@@ -15,6 +15,7 @@
 #include "clickrace/core/token.hpp"
 #include "clickrace/redis/client.hpp"
 #include "clickrace/redis/subscriber.hpp"
+#include "client_address.hpp"
 #include "hub.hpp"
 #include "metrics.hpp"
 #include "options.hpp"
@@ -66,6 +67,7 @@ class Gateway final : public WsHandler {
   redis::Client redis_;
   redis::Subscriber subscriber_;
   std::optional<core::TokenSigner> signer_;
+  TrustedProxies trusted_proxies_;
   core::KeyedRateLimiter login_limiter_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<Accounts> accounts_;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "clickrace/core/log.hpp"
+#include "client_address.hpp"
 
 namespace clickrace::gateway {
 
@@ -76,6 +77,14 @@ void register_options(core::OptionSet& set, Options& o) {
           0, kMaxClickRetryMs);
   set.add("CLICKRACE_LOGIN_ATTEMPTS_PER_MIN", &o.login_attempts_per_min,
           "login/registration attempts per minute per client address and per name", 1, 1'000'000);
+  set.add_checked("CLICKRACE_TRUSTED_PROXIES", &o.trusted_proxies,
+                  "comma-separated proxy addresses/CIDR blocks whose X-Real-IP or "
+                  "X-Forwarded-For names the client (empty = trust none)",
+                  [](const std::string& v) -> std::optional<std::string> {
+                    auto t = TrustedProxies::parse(v);
+                    if (t) return std::nullopt;
+                    return t.error().message;
+                  });
   set.add("CLICKRACE_HASH_THREADS", &o.hash_threads, "password hashing worker threads", 1, 64);
   set.add("CLICKRACE_FAST_PASSWORD_HASH", &o.fast_password_hash,
           "use the minimal argon2id cost (tests only)");

@@ -43,9 +43,13 @@ struct Options {
   // for this long before its callers get "service unavailable"; long enough to ride out a Redis
   // restart; capped at kMaxClickRetryMs, far below click.lua's 60 s memory of batch ids.
   int64_t click_retry_ms = 10000;
-  int login_attempts_per_min = 30;   // per client IP and per name (burst = same)
-  int hash_threads = 2;              // argon2id worker pool
-  bool fast_password_hash = false;   // minimal argon2 cost: tests only, never production
+  int login_attempts_per_min = 30;  // per client IP and per name (burst = same)
+  // Peers whose X-Real-IP / X-Forwarded-For name the client (for the per-IP login limit):
+  // addresses or CIDR blocks. The default fits scripts/play's local nginx; docker-compose.yml
+  // sets its private network. Anyone else's headers are ignored (clients could forge them).
+  std::string trusted_proxies = "127.0.0.1,::1";
+  int hash_threads = 2;             // argon2id worker pool
+  bool fast_password_hash = false;  // minimal argon2 cost: tests only, never production
   int64_t shutdown_grace_ms = 2000;  // wait this long for in-flight clicks on SIGTERM
 
   std::vector<std::string> origins() const;  // allowed_origins split and trimmed

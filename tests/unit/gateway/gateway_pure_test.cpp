@@ -7,6 +7,7 @@
 #include "click_batch.hpp"
 #include "click_batcher.hpp"
 #include "clickrace/signalr/json_codec.hpp"
+#include "client_address.hpp"
 #include "fd_limits.hpp"
 #include "hub_dispatch.hpp"
 #include "metrics.hpp"
@@ -379,6 +380,39 @@ TEST(RoundLedger, AnUnknownOldRoundTriggersAStreamCheck) {
   std::vector<RoundEntry> intact = {entry(2, 124), entry(1, 123)};
   EXPECT_TRUE(l.finish(intact).empty());
   EXPECT_EQ(l.mark(), 2);
+}
+
+TEST(TrustedProxies, AddressesAndCidrBlocks) {
+  auto t = TrustedProxies::parse(" 127.0.0.1, ::1 ,172.16.0.0/12,fd00::/8");
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(t->contains("127.0.0.1"));
+  EXPECT_TRUE(t->contains("::ffff:127.0.0.1"));
+  EXPECT_TRUE(t->contains("::1"));
+  EXPECT_TRUE(t->contains("172.20.3.4"));
+  EXPECT_FALSE(t->contains("172.32.0.1"));
+  EXPECT_TRUE(t->contains("fd12::5"));
+  EXPECT_FALSE(t->contains("127.0.0.2"));
+  EXPECT_FALSE(t->contains("not an address"));
+  EXPECT_TRUE(TrustedProxies::parse("")->empty());
+  EXPECT_FALSE(TrustedProxies::parse("10.0.0.0/33"));
+  EXPECT_FALSE(TrustedProxies::parse("nginx"));
+  EXPECT_FALSE(TrustedProxies::parse("10.0.0.0/"));
+}
+
+TEST(TrustedProxies, ClientAddressOnlyFromTrustedPeers) {
+  auto t = *TrustedProxies::parse("10.0.0.1");
+  HttpRequest r;
+  r.remote_address = "10.0.0.1";
+  EXPECT_EQ(client_address(r, t), "10.0.0.1");
+  r.headers = {{"X-Forwarded-For", "1.1.1.1, 2.2.2.2"}};
+  EXPECT_EQ(client_address(r, t), "2.2.2.2");  // the hop the proxy appended
+  r.headers.push_back({"x-real-ip", " 3.3.3.3 "});
+  EXPECT_EQ(client_address(r, t), "3.3.3.3");
+  r.headers = {{"X-Real-IP", "garbage"}};
+  EXPECT_EQ(client_address(r, t), "10.0.0.1");
+  r.remote_address = "10.0.0.2";  // not trusted: its headers are the client's own words
+  r.headers = {{"X-Real-IP", "3.3.3.3"}};
+  EXPECT_EQ(client_address(r, t), "10.0.0.2");
 }
 
 TEST(FdBudget, ClampsConnectionsToTheOpenFileLimit) {
