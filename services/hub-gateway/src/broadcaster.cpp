@@ -95,37 +95,37 @@ void Broadcaster::catch_up() {
 
 // XREVRANGE pages, newest first, until an entry at or below the mark (RoundLedger decides).
 void Broadcaster::read_page(std::uint64_t gen, std::string before, std::vector<RoundEntry> so_far) {
-  redis_.command(
-      {"XREVRANGE", keys_.rounds(), before, "-", "COUNT", std::to_string(kPageSize)},
-      [this, gen, so_far = std::move(so_far),
-       alive = std::weak_ptr<char>(alive_)](Result<redis::Reply> r) mutable {
-        if (alive.expired() || gen != generation_) return;
-        // The command connection may still be reconnecting (or the read failed): try again.
-        if (!r || !r->is_array()) return retry_later(gen);
-        std::string oldest_id;
-        for (const auto& e : r->elements()) {
-          if (e.size() == 2) oldest_id = e[0].str();
-          if (auto entry = entry_from(e)) so_far.push_back(std::move(*entry));
-        }
-        bool full = r->size() >= static_cast<std::size_t>(kPageSize);
-        if (!oldest_id.empty() && ledger_.needs_older(so_far, full)) {
-          return read_page(gen, "(" + oldest_id, std::move(so_far));
-        }
-        catching_up_ = false;
-        bool first = !ledger_.initialized();
-        std::int64_t before_mark = ledger_.mark();
-        auto missed = ledger_.finish(so_far);
-        if (!first && (missed.empty() ? ledger_.mark() : missed.front().round) <= before_mark &&
-            before_mark > 0) {
-          CR_LOG(warn) << "the rounds stream is behind the announced mark " << before_mark
-                       << " (Redis lost its data?): announcing from its start again";
-        }
-        if (!first && !missed.empty()) {
-          CR_LOG(info) << "catch-up: announcing rounds " << missed.front().round << ".."
-                       << missed.back().round;
-        }
-        for (const auto& e : missed) fan_out_result(e.data);
-      });
+  redis_.command({"XREVRANGE", keys_.rounds(), before, "-", "COUNT", std::to_string(kPageSize)},
+                 [this, gen, so_far = std::move(so_far),
+                  alive = std::weak_ptr<char>(alive_)](Result<redis::Reply> r) mutable {
+                   if (alive.expired() || gen != generation_) return;
+                   // The command connection may still be reconnecting (or the read failed): try
+                   // again.
+                   if (!r || !r->is_array()) return retry_later(gen);
+                   std::string oldest_id;
+                   for (const auto& e : r->elements()) {
+                     if (e.size() == 2) oldest_id = e[0].str();
+                     if (auto entry = entry_from(e)) so_far.push_back(std::move(*entry));
+                   }
+                   bool full = r->size() >= static_cast<std::size_t>(kPageSize);
+                   if (!oldest_id.empty() && ledger_.needs_older(so_far, full)) {
+                     return read_page(gen, "(" + oldest_id, std::move(so_far));
+                   }
+                   catching_up_ = false;
+                   bool first = !ledger_.initialized();
+                   std::int64_t before_mark = ledger_.mark();
+                   auto missed = ledger_.finish(so_far);
+                   if (!first && ledger_.restarted()) {
+                     CR_LOG(warn) << "the rounds stream is behind the announced mark "
+                                  << before_mark
+                                  << " (Redis lost its data?): announcing from its start again";
+                   }
+                   if (!first && !missed.empty()) {
+                     CR_LOG(info) << "catch-up: announcing rounds " << missed.front().round << ".."
+                                  << missed.back().round;
+                   }
+                   for (const auto& e : missed) fan_out_result(e.data);
+                 });
 }
 
 void Broadcaster::retry_later(std::uint64_t gen) {

@@ -1,6 +1,8 @@
 #include "gateway.hpp"
 
 #include <asio/post.hpp>
+#include <cstdio>
+#include <random>
 #include <stdexcept>
 
 #include "auth.hpp"
@@ -25,6 +27,15 @@ TrustedProxies trusted_proxies_or_throw(const std::string& list) {
   auto t = TrustedProxies::parse(list);
   if (!t) throw std::runtime_error(t.error().message);
   return *t;
+}
+
+// 64 random bits as hex: names this process's heartbeat channel.
+std::string random_hex_id() {
+  std::random_device rd;
+  std::uint64_t v = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
 }
 
 std::int64_t wall_ms() { return core::SystemClock::instance().now_ms(); }
@@ -77,6 +88,9 @@ Gateway::Gateway(asio::io_context& io, Options options)
                [this](std::vector<ClickOutcome>& out) { hub_.deliver(out); }),
       broadcaster_(io, redis_, keys_, metrics_,
                    [this](std::string_view, const std::string& frame) { hub_.broadcast(frame); }),
+      heartbeat_(io, redis_, subscriber_,
+                 keys_.prefix() + "gateway:" + random_hex_id() + ":heartbeat",
+                 std::chrono::milliseconds(options_.heartbeat_ms), metrics_),
       server_(io, *this, ws_limits(options_)),
       timer_(io) {
   core::init_sodium();
@@ -104,7 +118,7 @@ Gateway::~Gateway() {
 }
 
 bool Gateway::ready() const {
-  return !shutting_down_ && redis_.connected() && subscriber_.connected();
+  return !shutting_down_ && redis_.connected() && subscriber_.connected() && heartbeat_.healthy();
 }
 
 void Gateway::start(std::function<void(Result<int>)> on_listening) {
@@ -126,15 +140,22 @@ void Gateway::subscribe_events() {
   auto alive = std::weak_ptr<char>(alive_);
   subscriber_.on_message([this, events, alive](const std::string& ch, const std::string& payload) {
     if (alive.expired()) return;
-    if (ch == events) broadcaster_.on_envelope(payload);
+    if (ch == events) return broadcaster_.on_envelope(payload);
+    if (ch == heartbeat_.channel()) heartbeat_.on_message(payload);
   });
   subscriber_.on_state([this, alive](bool up) {
-    if (!alive.expired() && !up) broadcaster_.on_subscription_lost();
+    if (alive.expired() || up) return;
+    heartbeat_.reset();
+    broadcaster_.on_subscription_lost();
   });
   subscriber_.on_subscribed([this, alive] {
-    if (!alive.expired()) broadcaster_.on_subscribed();
+    if (alive.expired()) return;
+    heartbeat_.reset();
+    broadcaster_.on_subscribed();
   });
   subscriber_.subscribe(events);
+  subscriber_.subscribe(heartbeat_.channel());
+  heartbeat_.start();
 }
 
 // Local play without CLICKRACE_TOKEN_SECRET: the first gateway stores a random secret with
@@ -335,6 +356,7 @@ void Gateway::shutdown_wait(std::chrono::steady_clock::time_point deadline, int 
       deadline = now + std::chrono::seconds(2);
     }
   } else if (server_.open_count() == 0 || now >= deadline) {
+    heartbeat_.stop();
     subscriber_.close();
     redis_.close();
     CR_LOG(info) << "shutdown complete";

@@ -16,6 +16,7 @@
 #include "clickrace/redis/client.hpp"
 #include "clickrace/redis/subscriber.hpp"
 #include "client_address.hpp"
+#include "heartbeat.hpp"
 #include "hub.hpp"
 #include "metrics.hpp"
 #include "options.hpp"
@@ -75,6 +76,7 @@ class Gateway final : public WsHandler {
   Hub hub_;
   ClickBatcher batcher_;
   Broadcaster broadcaster_;
+  Heartbeat heartbeat_;
   WsServer server_;
   asio::steady_timer timer_;
   bool shutting_down_ = false;

@@ -78,6 +78,8 @@ std::string Metrics::render(bool redis_connected, bool subscribed) const {
           "event frames sent to connections");
   counter(o, "clickrace_gateway_events_dropped_total", events_dropped,
           "events dropped (duplicate or malformed)");
+  counter(o, "clickrace_gateway_subscription_restarts_total", subscription_restarts,
+          "event subscriptions re-established because their heartbeat stopped");
   counter(o, "clickrace_gateway_slow_clients_dropped_total", slow_clients_dropped,
           "connections dropped because their send queue was full");
   counter(o, "clickrace_gateway_clients_timed_out_total", clients_timed_out,

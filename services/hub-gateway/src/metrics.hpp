@@ -40,6 +40,7 @@ struct Metrics {
   std::uint64_t events_received = 0;         // envelopes from pub/sub or catch-up
   std::uint64_t events_broadcast = 0;        // frames handed to connections
   std::uint64_t events_dropped = 0;          // duplicates and malformed envelopes
+  std::uint64_t subscription_restarts = 0;   // silent subscriptions dropped by the heartbeat
   std::uint64_t slow_clients_dropped = 0;
   std::uint64_t clients_timed_out = 0;
   std::uint64_t protocol_errors = 0;  // malformed records / frames

@@ -88,6 +88,9 @@ void register_options(core::OptionSet& set, Options& o) {
   set.add("CLICKRACE_HASH_THREADS", &o.hash_threads, "password hashing worker threads", 1, 64);
   set.add("CLICKRACE_FAST_PASSWORD_HASH", &o.fast_password_hash,
           "use the minimal argon2id cost (tests only)");
+  set.add("CLICKRACE_HEARTBEAT_MS", &o.heartbeat_ms,
+          "period of the pub/sub heartbeat that detects a silently dead event subscription", 50,
+          60'000);
   set.add("CLICKRACE_SHUTDOWN_GRACE_MS", &o.shutdown_grace_ms,
           "on SIGTERM, how long to wait for in-flight clicks", 0, 60'000);
 }

@@ -50,6 +50,9 @@ struct Options {
   std::string trusted_proxies = "127.0.0.1,::1";
   int hash_threads = 2;             // argon2id worker pool
   bool fast_password_hash = false;  // minimal argon2 cost: tests only, never production
+  // Heartbeat through Redis pub/sub to ourselves: a subscription silent for ~3 periods while
+  // Redis answers commands is re-established (a partition may eat the FIN).
+  int64_t heartbeat_ms = 2000;
   int64_t shutdown_grace_ms = 2000;  // wait this long for in-flight clicks on SIGTERM
 
   std::vector<std::string> origins() const;  // allowed_origins split and trimmed

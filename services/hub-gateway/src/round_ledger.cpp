@@ -54,7 +54,8 @@ std::vector<RoundEntry> RoundLedger::finish(const std::vector<RoundEntry>& newes
     if (!newest_first.empty()) mark_ = std::max(mark_, newest_first.front().round);
   } else {
     std::int64_t floor = floor_for(newest_first);
-    if (floor < mark_) announced_.clear();  // data loss: the old ids mean other rounds now
+    restarted_ = floor < mark_;
+    if (restarted_) announced_.clear();  // data loss: the old ids mean other rounds now
     mark_ = floor;
   }
   std::map<std::int64_t, RoundEntry> merged = std::move(held_);

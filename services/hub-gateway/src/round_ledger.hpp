@@ -50,6 +50,8 @@ class RoundLedger {
   // True once a catch-up has finished (the mark was taken from the stream).
   bool initialized() const { return initialized_; }
   std::int64_t mark() const { return mark_; }
+  // The last finish() found the stream behind the mark (Redis lost its data) and restarted it.
+  bool restarted() const { return restarted_; }
 
   Live on_live(RoundEntry entry);
   // With the stream entries read so far (newest first) and whether the last page was full:
@@ -68,6 +70,7 @@ class RoundLedger {
   std::int64_t mark_ = 0;
   bool holding_ = true;  // until the first catch-up
   bool initialized_ = false;
+  bool restarted_ = false;
   std::map<std::int64_t, RoundEntry> held_;
   std::map<std::int64_t, std::int64_t> announced_;  // round -> started_at, the recent ones
 };

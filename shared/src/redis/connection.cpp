@@ -1,6 +1,11 @@
 #include "clickrace/redis/connection.hpp"
 
 #include <hiredis/async.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 
 #include <asio/post.hpp>
 
@@ -16,6 +21,17 @@ const char kAuth[] = "AUTH";
 const char kSelect[] = "SELECT";
 const char kScriptLoad[] = "SCRIPT LOAD";
 const char kPing[] = "PING";
+
+// SO_KEEPALIVE with the first probe after `idle_s` of silence, then 3 probes `idle_s`/3 apart: a
+// vanished peer is declared dead after about 2 x idle_s. (hiredis 0.14 declares only
+// redisEnableKeepAlive, with a fixed 15 s; this sets the same options ourselves.)
+bool enable_keepalive(int fd, int idle_s) {
+  int on = 1, idle = idle_s, interval = std::max(1, idle_s / 3), count = 3;
+  return setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) == 0 &&
+         setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle) == 0 &&
+         setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval) == 0 &&
+         setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count) == 0;
+}
 
 Connection* owner(const redisAsyncContext* ac) { return static_cast<Connection*>(ac->data); }
 
@@ -58,6 +74,10 @@ void Connection::connect() {
     return;
   }
   ac->data = this;
+  if (options_.tcp_keepalive.count() > 0 &&
+      !enable_keepalive(ac->c.fd, static_cast<int>(options_.tcp_keepalive.count()))) {
+    CR_LOG(warn) << name_ << ": cannot enable TCP keepalive";
+  }
   attach_asio(io_, ac.get());  // before the connect callback: that one arms the first write wait
   redisAsyncSetConnectCallback(ac.get(), &Connection::on_connect);
   redisAsyncSetDisconnectCallback(ac.get(), &Connection::on_disconnect);

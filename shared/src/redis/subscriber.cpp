@@ -47,6 +47,13 @@ void Subscriber::close() {
   connected_ = false;  // no callbacks after close()
 }
 
+void Subscriber::reconnect(const char* reason) {
+  if (closed_) return;
+  unconfirmed_.clear();
+  set_connected(false);
+  conn_->drop(reason);
+}
+
 void Subscriber::subscribe(const std::string& channel) {
   if (!channels_.insert(channel).second || !conn_->ready()) return;
   unconfirmed_.insert(channel);

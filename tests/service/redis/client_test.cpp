@@ -1,4 +1,8 @@
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <asio/io_context.hpp>
 #include <chrono>
@@ -328,6 +332,51 @@ TEST_F(RedisClientTest, PreloadedScriptRunsInOrderAfterConnectAndRestart) {
   auto items = sync.cmd({"LRANGE", "order", "0", "-1"});
   ASSERT_EQ(items.elements.size(), 400u);
   for (int i = 0; i < 400; ++i) ASSERT_EQ(items.elements[i].str, std::to_string(i));
+}
+
+}  // namespace
+}  // namespace clickrace::redis
+
+namespace clickrace::redis {
+namespace {
+
+// Keepalive settings of this process's TCP sockets connected to `port`, one per socket:
+// {SO_KEEPALIVE, TCP_KEEPIDLE}.
+std::vector<std::pair<int, int>> keepalive_of_sockets_to(int port) {
+  std::vector<std::pair<int, int>> out;
+  for (int fd = 0; fd < 1024; ++fd) {
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+    if (peer.sin_family != AF_INET || ntohs(peer.sin_port) != port) continue;
+    int on = 0, idle = 0;
+    socklen_t l1 = sizeof on, l2 = sizeof idle;
+    getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &l1);
+    getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &l2);
+    out.emplace_back(on, idle);
+  }
+  return out;
+}
+
+// A peer that vanishes without a FIN is noticed by the kernel: both kinds of connection have
+// TCP keepalive on, with Options::tcp_keepalive as the idle time.
+TEST(RedisKeepAlive, CommandAndSubscriberConnectionsProbeTheirPeer) {
+  RedisServer server;
+  asio::io_context io;
+  Options o = fast_options(server);
+  o.tcp_keepalive = std::chrono::seconds(7);
+  Client c(io, o);
+  Subscriber s(io, o);
+  s.subscribe("ka");
+  c.start();
+  s.start();
+  ASSERT_TRUE(run_until(io, [&] { return c.connected() && s.connected(); }));
+  auto sockets = keepalive_of_sockets_to(server.port());
+  ASSERT_EQ(sockets.size(), 2u);
+  for (auto [on, idle] : sockets) {
+    EXPECT_NE(on, 0);
+    EXPECT_EQ(idle, 7);
+  }
 }
 
 }  // namespace

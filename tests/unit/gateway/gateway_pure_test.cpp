@@ -351,6 +351,7 @@ TEST(RoundLedger, AStreamBehindTheMarkMeansLostDataAndResetsTheMark) {
   l.hold();
   EXPECT_EQ(l.on_live(entry(2, 999)), Live::held);
   EXPECT_EQ(rounds_of(l.finish(stream(1, 2))), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_TRUE(l.restarted());
   EXPECT_EQ(l.mark(), 2);
   EXPECT_EQ(l.on_live(entry(3, 777)), Live::announce);
   // The new rounds reached the mark again: the round at the mark is another one.
@@ -379,6 +380,7 @@ TEST(RoundLedger, AnUnknownOldRoundTriggersAStreamCheck) {
   EXPECT_EQ(l.on_live(entry(1, 42)), Live::suspect);
   std::vector<RoundEntry> intact = {entry(2, 124), entry(1, 123)};
   EXPECT_TRUE(l.finish(intact).empty());
+  EXPECT_FALSE(l.restarted());
   EXPECT_EQ(l.mark(), 2);
 }
 

@@ -20,6 +20,9 @@ struct Options {
   // attempt is dropped and retried with backoff. (A SIGSTOPped server still accepts TCP: the PING
   // catches it.)
   std::chrono::milliseconds connect_timeout{2000};
+  // TCP keepalive probes on every connection (0 = off): a peer that vanished without a FIN (a
+  // partition, a dead host) is noticed by the kernel, even on an idle SUBSCRIBE connection.
+  std::chrono::seconds tcp_keepalive{15};
   // Used by the command() overloads without an explicit timeout.
   std::chrono::milliseconds command_timeout{1000};
   // Health policy: when a command times out and the server has sent nothing for this long while

@@ -21,7 +21,9 @@ namespace clickrace::redis {
 // A late subscribe() on a connected subscriber fires on_subscribed again once confirmed (without
 // flipping connected()).
 // A hung (SIGSTOPped) server is not detected here: a SUBSCRIBE-mode hiredis 0.14 context cannot
-// PING. A killed or restarted server is (the socket closes).
+// PING. A killed or restarted server is (the socket closes); a vanished peer is, after a while,
+// by TCP keepalive (Options::tcp_keepalive); the gateway also runs an end-to-end heartbeat and
+// calls reconnect() when it stops.
 class Subscriber {
  public:
   using MessageCallback =
@@ -42,6 +44,9 @@ class Subscriber {
   void subscribe(const std::string& channel);
   void start();
   void close();  // disconnects and stops reconnecting; no further callbacks
+  // Drops the connection and re-establishes it (and every subscription) with backoff: for a
+  // connection the caller has found dead (no FIN came). connected() turns false at once.
+  void reconnect(const char* reason);
   bool connected() const { return connected_; }
   const Metrics& metrics() const { return metrics_; }
 
