@@ -97,7 +97,7 @@ void check_round_stream(const std::vector<RoundRecord>& rounds, long long len, l
 }
 
 EventReport check_client_events(ClickLoad& load, const std::vector<RoundRecord>& rounds,
-                                long long slack_ms, bool gaps_allowed) {
+                                long long slack_ms) {
   EventReport rep;
   int reported = 0;
   auto fail = [&](const std::string& what) {
@@ -111,7 +111,7 @@ EventReport check_client_events(ClickLoad& load, const std::vector<RoundRecord>&
       for (std::size_t i = 1; i < s.rounds.size(); ++i) {
         bool repeat = s.rounds[i] <= s.rounds[i - 1];
         bool gap = s.rounds[i] > s.rounds[i - 1] + 1;
-        if (repeat || (gap && !gaps_allowed)) {
+        if (repeat || gap) {
           fail(p->name() + ": RoundEnded " + std::to_string(s.rounds[i]) + " after " +
                std::to_string(s.rounds[i - 1]) + " on one connection");
         }
@@ -125,7 +125,6 @@ EventReport check_client_events(ClickLoad& load, const std::vector<RoundRecord>&
         ++rep.required;
         if (!got.count(r.round)) {
           ++rep.missed;
-          if (gaps_allowed) continue;
           fail(p->name() + ": round " + std::to_string(r.round) +
                " not announced on a connection open from " + std::to_string(s.started_ms) +
                " to at least " + std::to_string(s.last_activity_ms) + " (round ended " +

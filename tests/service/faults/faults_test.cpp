@@ -89,8 +89,7 @@ class Faults : public ::testing::Test {
 
   // Stops the load, lets the last rounds close and be announced, runs every check and prints
   // the summary. `exact`: the fault leaves no ambiguity, so stored must equal acknowledged.
-  void finish(const std::string& scenario, bool exact, const std::string& times,
-              bool announcement_gaps_allowed = false) {
+  void finish(const std::string& scenario, bool exact, const std::string& times) {
     load_->stop();
     int port = topo_->redis().port();
     long long c0 = closed_round(port);
@@ -99,8 +98,7 @@ class Faults : public ::testing::Test {
     auto rounds = read_rounds(port);
     check_round_stream(rounds, kRoundMs, closed_round(port));
     Accounting a = check_accounting(*load_, port, exact);
-    EventReport e =
-        check_client_events(*load_, rounds, kAnnounceSlackMs, announcement_gaps_allowed);
+    EventReport e = check_client_events(*load_, rounds, kAnnounceSlackMs);
     std::cout << "[faults] " << scenario << ": acked=" << a.sent.acked << " stored=" << a.stored
               << " ambiguous=" << a.sent.ambiguous() << " (unresolved=" << a.sent.unresolved
               << " maybe=" << a.sent.maybe << ", of which counted=" << a.ambiguous_counted
@@ -178,14 +176,10 @@ TEST_F(Faults, RedisKillAndRestartLosesNoAcknowledgedClick) {
   // acknowledgement (counted once) or a fail-fast "service unavailable" (never sent to Redis).
   // Clients keep their connections, so nothing is ambiguous: stored == acknowledged exactly.
   EXPECT_EQ(load_->totals().unresolved, 0);
-  // KNOWN GAP (gateway catch-up race, reported): when a gateway's subscriber resubscribes before
-  // its command connection is back, catch-up's XREVRANGE fails and is retried 250 ms later; a
-  // RoundEnded that arrives by pub/sub meanwhile raises the announced mark past the rounds the
-  // scheduler closed during the outage, and the retried catch-up then drops them. Clients of
-  // that gateway see e.g. RoundEnded 3 then 7. Until the broadcaster holds pub/sub results while
-  // a catch-up is outstanding, missed announcements are counted here, not failed; repeats and
-  // reordering still fail.
-  finish("kill -9 redis + restart (AOF)", true, times.str(), /*announcement_gaps_allowed=*/true);
+  // Rounds closed while the gateways' subscriptions were down are caught up from the stream;
+  // a live RoundEnded arriving before that catch-up is held and merged, so every connection
+  // still sees every round once, in order.
+  finish("kill -9 redis + restart (AOF)", true, times.str());
 }
 
 TEST_F(Faults, SigstopGatewayFor40sThenSigcont) {
