@@ -27,7 +27,7 @@ struct Options {
   // ---- gateway-specific ----
   std::string web_dir;  // static files; empty = <dir of executable>/../web
   std::string bind_address = "0.0.0.0";
-  int max_connections = 20000;           // WebSocket connections per process; more get 503
+  int max_connections = 16384;           // WebSocket connections per process; more get 503
   int listen_backlog = 1024;             // kernel accept queue (connection bursts of ~3k/s)
   int64_t handshake_timeout_ms = 15000;  // SignalR handshake deadline (.NET HandshakeTimeout)
   int64_t keepalive_ms = 15000;       // Ping when nothing was sent for this long (.NET KeepAlive)
