@@ -16,6 +16,9 @@ using namespace std::chrono_literals;
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int free_port();
 
+// A blocking TCP connection to 127.0.0.1:port; -1 if it cannot connect.
+int connect_loopback(int port);
+
 // A fresh directory under $TMPDIR, removed by the destructor.
 class TempDir {
  public:

@@ -8,24 +8,12 @@
 
 #include <cstdlib>
 
+#include "process.hpp"
+
 namespace clickrace::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int connect_loopback(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // Reads for at most `wait`; false once the peer closed (or on error).
 bool read_for(int fd, std::string& out, std::chrono::milliseconds wait) {

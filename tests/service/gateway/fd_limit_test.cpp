@@ -27,19 +27,6 @@ double cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-int connect_tcp(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 TEST(GatewayFdLimit, IdleConnectionsBeyondTheOpenFileLimitDoNotSpinOrStopTheGateway) {
   if (access("/usr/bin/prlimit", X_OK) != 0) GTEST_SKIP() << "util-linux prlimit missing";
   RedisServer redis;
@@ -56,7 +43,7 @@ TEST(GatewayFdLimit, IdleConnectionsBeyondTheOpenFileLimitDoNotSpinOrStopTheGate
 
   std::vector<int> fds;
   for (int i = 0; i < 100; ++i) {
-    int fd = connect_tcp(port);
+    int fd = connect_loopback(port);
     if (fd >= 0) fds.push_back(fd);
   }
   EXPECT_GT(fds.size(), 64u);          // the kernel's accept queue takes what the gateway cannot

@@ -44,25 +44,13 @@ class TcpProxy {
   void freeze_existing() { frozen_below_ = next_id_.load(); }
 
  private:
-  static int connect_to(int port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      ::close(fd);
-      return -1;
-    }
-    return fd;
-  }
   void accept_loop() {
     while (!stop_) {
       pollfd p{listen_fd_, POLLIN, 0};
       if (::poll(&p, 1, 50) <= 0) continue;
       int client = ::accept(listen_fd_, nullptr, nullptr);
       if (client < 0) continue;
-      int server = connect_to(target_);
+      int server = connect_loopback(target_);
       if (server < 0) {
         ::close(client);
         continue;

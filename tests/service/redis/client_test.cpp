@@ -11,6 +11,7 @@
 #include "clickrace/redis/client.hpp"
 #include "clickrace/redis/script.hpp"
 #include "clickrace/redis/subscriber.hpp"
+#include "loop_helpers.hpp"
 #include "redis_server.hpp"
 
 namespace clickrace::redis {
@@ -19,28 +20,6 @@ namespace {
 using namespace std::chrono_literals;
 using test::RedisServer;
 using test::RedisSync;
-
-// Runs the loop until `pred` holds or `limit` passes; never waits unboundedly.
-template <typename Pred>
-bool run_until(asio::io_context& io, Pred pred, std::chrono::milliseconds limit = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    io.restart();
-    io.run_for(5ms);
-  }
-  return true;
-}
-
-Options fast_options(const RedisServer& server) {
-  Options base;
-  base.backoff_initial = 20ms;
-  base.backoff_max = 200ms;
-  base.connect_timeout = 500ms;
-  auto o = parse_url(server.url(), base);
-  EXPECT_TRUE(o);
-  return *o;
-}
 
 // Issues one command and runs the loop until it completes.
 std::optional<Result<Reply>> run_command(asio::io_context& io, Client& c,

@@ -5,6 +5,7 @@
 
 #include "clickrace/redis/client.hpp"
 #include "clickrace/redis/subscriber.hpp"
+#include "loop_helpers.hpp"
 #include "redis_server.hpp"
 
 namespace clickrace::redis {
@@ -12,25 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::RedisServer;
-
-template <typename Pred>
-bool run_until(asio::io_context& io, Pred pred, std::chrono::milliseconds limit = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    io.restart();
-    io.run_for(5ms);
-  }
-  return true;
-}
-
-Options fast_options(const RedisServer& server) {
-  Options base;
-  base.backoff_initial = 20ms;
-  base.backoff_max = 200ms;
-  base.connect_timeout = 500ms;
-  return *parse_url(server.url(), base);
-}
 
 struct Received {
   std::string channel, payload;
