@@ -39,7 +39,15 @@ Broadcaster::Broadcaster(asio::io_context& io, redis::Client& redis, const bus::
 
 Broadcaster::~Broadcaster() = default;
 
-void Broadcaster::on_subscription_lost() { ledger_.hold(); }
+void Broadcaster::on_subscription_lost() {
+  ledger_.hold();
+  // Abandon a running catch-up: finishing it now would stop holding while unsubscribed, and a
+  // live result arriving with the next subscription (before its catch-up) would then raise the
+  // mark over rounds that are only in the stream. The next subscription starts a fresh one.
+  ++generation_;
+  retry_.cancel();
+  catching_up_ = false;
+}
 
 void Broadcaster::on_subscribed() {
   ledger_.hold();
