@@ -79,9 +79,11 @@ void ClickBatcher::schedule_flush() {
 
 void ClickBatcher::flush() {
   // Unresolved batches first, oldest first, on the one pipelined connection: Redis applies every
-  // batch in the order it was formed, resent or not.
+  // batch in the order it was formed, resent or not (except a resend held back a poll period after
+  // an error reply, which newer batches may pass).
   if (redis_.connected()) {
-    while (!unresolved_.empty()) {
+    auto now = Clock::now();
+    while (!unresolved_.empty() && unresolved_.front()->resend_at <= now) {
       CallPtr call = std::move(unresolved_.front());
       unresolved_.pop_front();
       ++metrics_.click_batches_resent;
@@ -94,6 +96,7 @@ void ClickBatcher::flush() {
   auto call = std::make_shared<Call>();
   call->seq = next_seq_++;
   call->id = instance_ + ':' + std::to_string(call->seq);
+  call->give_up_at = Clock::now() + limits_.retry_window;
   call->batch = std::move(pending_);
   pending_ = ClickBatch();
   ++metrics_.click_batches;
@@ -120,6 +123,17 @@ void ClickBatcher::send(CallPtr call) {
 void ClickBatcher::on_reply(CallPtr call, Result<redis::Reply> reply) {
   switch (classify(reply)) {
     case CallOutcome::answered:
+      // An error reply to a resend (OOM, MISCONF, READONLY during a failover…) says nothing
+      // about the earlier send, which may have run: keep resending within the window. NOROUND
+      // and BADARG are final (no schedule / a batch Redis will never accept).
+      if (call->ambiguous && reply->is_error() && !reply->is_error_code("NOROUND") &&
+          !reply->is_error_code("BADARG")) {
+        CR_LOG(warn) << "resent click batch " << call->id << " got " << reply->str()
+                     << "; resending it again";
+        call->resend_at = Clock::now() + kPollPeriod;
+        return keep_for_resend(std::move(call));
+      }
+      return finish(call->batch, std::move(reply));
     case CallOutcome::closed:
       return finish(call->batch, std::move(reply));
     case CallOutcome::not_sent:
@@ -129,7 +143,6 @@ void ClickBatcher::on_reply(CallPtr call, Result<redis::Reply> reply) {
     case CallOutcome::ambiguous:
       if (!call->ambiguous) {
         call->ambiguous = true;
-        call->give_up_at = Clock::now() + limits_.retry_window;
         CR_LOG(warn) << "click batch " << call->id << " (" << call->batch.size()
                      << " clicks) unanswered: " << reply.error().message
                      << "; resending it when Redis is back";

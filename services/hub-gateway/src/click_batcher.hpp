@@ -77,7 +77,12 @@ class ClickBatcher {
     std::string id;  // `<instance>:<seq>`
     ClickBatch batch;
     bool ambiguous = false;  // a send of it may have run
+    // First send + retry window: after it no resend goes out (options.hpp: the window plus one
+    // timeout stays within click.lua's memory of the id, so a late resend cannot count twice).
     std::chrono::steady_clock::time_point give_up_at;
+    // After an error reply to a resend, the next one waits a poll period (no hot loop against a
+    // Redis answering OOM/READONLY).
+    std::chrono::steady_clock::time_point resend_at;
   };
   using CallPtr = std::shared_ptr<Call>;
 

@@ -65,7 +65,7 @@ void register_options(core::OptionSet& set, Options& o) {
           "queued outbound bytes per connection before it is dropped as a slow reader", 4096,
           64 * 1024 * 1024);
   set.add("CLICKRACE_REDIS_TIMEOUT_MS", &o.redis_timeout_ms, "per-command Redis timeout", 10,
-          60'000);
+          kMaxRedisTimeoutMs);
   set.add("CLICKRACE_MAX_CLICK_BATCHES", &o.max_click_batches_in_flight,
           "click script calls in flight at once", 1, 10'000);
   set.add("CLICKRACE_MAX_PENDING_CLICKS", &o.max_pending_clicks,

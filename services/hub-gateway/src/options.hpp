@@ -9,8 +9,14 @@
 // variable and the --flag are registered by register_options(). DESIGN.md §1.1 and §4.
 namespace clickrace::gateway {
 
-// A batch may only be resent while click.lua still remembers its id (BATCH_TTL_S = 60 s).
+// A batch may only be resent while click.lua still remembers its id (BATCH_TTL_S = 60 s). The
+// last resend is sent before the retry window (counted from the first send) ends and answered
+// within one Redis timeout, so window + timeout must stay below 60 s: both are capped.
+inline constexpr std::int64_t kClickBatchMemoryMs = 60'000;  // click.lua BATCH_TTL_S
 inline constexpr std::int64_t kMaxClickRetryMs = 30'000;
+inline constexpr std::int64_t kMaxRedisTimeoutMs = 20'000;
+static_assert(kMaxClickRetryMs + kMaxRedisTimeoutMs < kClickBatchMemoryMs,
+              "a resend could outlive click.lua's memory of the batch id and count twice");
 
 struct Options {
   // ---- DESIGN.md §1.1 ----

@@ -149,6 +149,39 @@ TEST(GatewayResilience, BatchResentAfterAFrozenRedisCountsOnce) {
   EXPECT_GE(metric(metrics, "clickrace_gateway_click_batches_resent_total"), 1);
 }
 
+// An error reply to a RESEND (here OOM) says nothing about the earlier send, which may have run:
+// the batch stays unresolved and is resent until Redis accepts it, instead of failing its caller.
+TEST(GatewayResilience, ErrorReplyToAResendKeepsTheBatchUnresolved) {
+  RedisServer redis;
+  RedisSync setup(redis.port());
+  Gateway gw(redis, "oom:",
+             {{"CLICKRACE_MAX_CLICKS_PER_S", "100000"},
+              {"CLICKRACE_REDIS_TIMEOUT_MS", "200"},
+              {"CLICKRACE_CLICK_RETRY_MS", "20000"}});
+  ASSERT_GT(gw.port, 0);
+  write_schedule(setup, "oom:", 3'600'000);
+  HubClient c;
+  ASSERT_EQ(c.connect(gw.port, register_and_login(gw.port, "Hungry")), "");
+  auto first = c.invoke("Click");
+  ASSERT_TRUE(first && first->contains("result"));
+
+  // Every write is refused with OOM, and writes wait 600 ms: the click's first send times out
+  // (ambiguous), and it and its resend then meet OOM.
+  ASSERT_EQ(setup.cmd({"CONFIG", "SET", "maxmemory", "1"}).str, "OK");
+  ASSERT_EQ(setup.cmd({"CLIENT", "PAUSE", "600", "WRITE"}).str, "OK");
+  std::string id = c.invoke_async("Click");
+  std::this_thread::sleep_for(1500ms);
+  ASSERT_EQ(setup.cmd({"CONFIG", "SET", "maxmemory", "0"}).str, "OK");
+
+  auto r = c.completion(id, 10s);
+  ASSERT_TRUE(r) << "no answer";
+  ASSERT_TRUE(r->contains("result")) << r->dump();
+  EXPECT_EQ((*r)["result"]["clicks"], 2);
+  EXPECT_EQ(setup.cmd({"ZSCORE", "oom:round:1:scores", "Hungry"}).str, "2");
+  std::string metrics = http_request(gw.port, "GET", "/metrics").body;
+  EXPECT_GE(metric(metrics, "clickrace_gateway_click_batches_resent_total"), 2);
+}
+
 // Beyond CLICKRACE_CLICK_RETRY_MS the callers are told "service unavailable".
 TEST(GatewayResilience, UnresolvedBatchFailsAfterTheRetryWindow) {
   RedisServer redis;
