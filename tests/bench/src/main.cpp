@@ -29,7 +29,7 @@ int combine(const Options& o) {
     results.push_back(j);
   }
   for (const auto& j : results) print_result_table(j);
-  print_targets_table(results, o.machine);
+  print_targets_table(results, o.machine, o.quick);
   if (!o.json_path.empty()) {
     nlohmann::json all = {{"machine", o.machine}, {"results", results}};
     if (!write_json(o.json_path, all)) return 1;

@@ -39,7 +39,7 @@ scenarios:
   clicks       every connection keeps --inflight Click invocations in flight for --duration s
   connections  ramp to --connections idle authenticated connections; connects/s, memory each
   fanout       --connections over the --gateways; RoundEnded latency from the round deadline
-  report       combine result files: report --machine TEXT --json OUT IN.json...
+  report       combine result files: report --machine TEXT [--quick] --json OUT IN.json...
 options:
   --gateways URL[,URL]   gateway base URLs, e.g. http://127.0.0.1:8080 (alias --url)
   --connections N        (100)          --inflight K   (8)       --duration S   (10)
@@ -76,6 +76,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
     bool ok = true;
     if (a == "--skip-negotiation") {
       o.negotiate = false;
+    } else if (a == "--quick") {
+      o.quick = true;
     } else if (a.rfind("--", 0) != 0) {
       o.inputs.push_back(a);
     } else if (!value(v)) {

@@ -37,6 +37,7 @@ struct Options {
   std::string json_path;            // --json: write the result here
   std::vector<std::string> inputs;  // report: result files to combine
   std::string machine;              // report: machine description line
+  bool quick = false;               // report: small sizes, so no met/MISSED verdicts
 };
 
 // Parses argv; on error prints the usage to stderr and returns nullopt.

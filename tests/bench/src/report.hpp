@@ -10,7 +10,9 @@ namespace clickrace::bench {
 // The detail table of one scenario result.
 void print_result_table(const nlohmann::json& result);
 // The combined table: every target of performance.md against what the results measured.
-void print_targets_table(const std::vector<nlohmann::json>& results, const std::string& machine);
+// `quick`: the sizes were reduced, so verdicts against the targets would mislead: none is given.
+void print_targets_table(const std::vector<nlohmann::json>& results, const std::string& machine,
+                         bool quick = false);
 bool write_json(const std::string& path, const nlohmann::json& value);
 
 }  // namespace clickrace::bench
