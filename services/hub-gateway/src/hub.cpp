@@ -94,7 +94,17 @@ void Hub::on_message(ConnId id, std::string_view payload) {
   if (it == conns_.end()) return;
   Connection& c = *it->second;
   if (c.closing) return;
-  c.last_received_ms = now();
+  std::int64_t t = now();
+  // Past its client timeout the connection is dead by the protocol; tick() just has not run yet
+  // (the gateway was stopped or starved, and what is read now was buffered meanwhile). Its client
+  // has given up on what it sent and reconnected, so none of it is executed: counting those
+  // clicks would store clicks nobody is ever told about.
+  if (c.handshaken && t - c.last_received_ms >= options_.client_timeout_ms) {
+    ++metrics_.clients_timed_out;
+    close_with(c, kClosedWithError, true, kCloseNormal);
+    return;
+  }
+  c.last_received_ms = t;
   // Binary frames are read as the same byte stream as text ones, as .NET does.
   if (c.reader.buffered() == 0 && !c.reader.failed() &&
       whole_records(payload, c.reader.max_record_size())) {

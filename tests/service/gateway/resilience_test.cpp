@@ -335,5 +335,39 @@ TEST(GatewayKeepAlive, PingsIdleClientsAndDropsSilentOnes) {
   EXPECT_TRUE(c.ws().wait_closed());
 }
 
+// A gateway stopped past its clients' timeout (SIGSTOP) reads, once resumed, what those clients
+// sent meanwhile and have given up on: it closes them without executing it, so no click is
+// stored that nobody was told about.
+TEST(GatewayKeepAlive, WhatADeadConnectionBufferedIsNotExecuted) {
+  RedisServer redis;
+  RedisSync setup(redis.port());
+  Gateway gw(redis, "stale:",
+             {{"CLICKRACE_CLIENT_TIMEOUT_MS", "800"}, {"CLICKRACE_MAX_CLICKS_PER_S", "1000"}});
+  ASSERT_GT(gw.port, 0);
+  write_schedule(setup, "stale:", 3'600'000);
+  HubClient c;
+  ASSERT_EQ(c.connect(gw.port, register_and_login(gw.port, "Stale")), "");
+  auto first = c.invoke("Click");
+  ASSERT_TRUE(first && first->contains("result"));
+
+  gw.proc->signal(SIGSTOP);
+  std::this_thread::sleep_for(1200ms);  // past the client timeout, while the gateway is stopped
+  for (int i = 0; i < 20; ++i) c.send("Click");
+  std::this_thread::sleep_for(100ms);
+  gw.proc->signal(SIGCONT);
+
+  std::optional<nlohmann::json> close;
+  while (auto m = c.next(3s)) {
+    if (m->value("type", 0) == 7) {
+      close = m;
+      break;
+    }
+  }
+  ASSERT_TRUE(close) << "the stale connection was not closed";
+  EXPECT_EQ(close->value("allowReconnect", false), true);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(setup.cmd({"ZSCORE", "stale:round:1:scores", "Stale"}).str, "1");
+}
+
 }  // namespace
 }  // namespace clickrace::test
