@@ -112,96 +112,98 @@ TEST(GatewayResilience, RedisRestartUnderLoadStoresExactlyTheAcknowledgedClicks)
   EXPECT_EQ(metric(metrics, "clickrace_gateway_click_batches_given_up_total"), 0);
 }
 
+// One gateway with a short Redis timeout, a long round, and one connected player.
+struct OnePlayer {
+  OnePlayer(const std::string& key_prefix, const std::string& retry_ms)
+      : prefix(key_prefix),
+        gw(redis, prefix,
+           {{"CLICKRACE_MAX_CLICKS_PER_S", "100000"},
+            {"CLICKRACE_REDIS_TIMEOUT_MS", "200"},
+            {"CLICKRACE_CLICK_RETRY_MS", retry_ms}}) {}
+
+  // Registers and connects `name`; with `click_once`, the player's first click is counted.
+  void join(const std::string& name, bool click_once) {
+    ASSERT_GT(gw.port, 0);
+    write_schedule(setup, prefix, 3'600'000);
+    ASSERT_EQ(client.connect(gw.port, register_and_login(gw.port, name)), "");
+    if (!click_once) return;
+    auto first = client.invoke("Click");
+    ASSERT_TRUE(first && first->contains("result"));
+  }
+  std::string stored(const std::string& key) { return setup.cmd({"GET", prefix + key}).str; }
+  std::string score(const std::string& name) {
+    return setup.cmd({"ZSCORE", prefix + "round:1:scores", name}).str;
+  }
+  long long gateway_metric(const std::string& name) {
+    return metric(http_request(gw.port, "GET", "/metrics").body, name);
+  }
+
+  RedisServer redis;
+  RedisSync setup{redis.port()};
+  std::string prefix;
+  Gateway gw;
+  HubClient client;
+};
+
 // A frozen Redis (SIGSTOP): the batch times out, the connection is dropped as hung, and Redis
 // later runs the stale copy from the dead connection's buffer AND receives the resend on the new
 // one. The batch id makes that count once, and the caller gets the first run's totals.
 TEST(GatewayResilience, BatchResentAfterAFrozenRedisCountsOnce) {
-  RedisServer redis;
-  RedisSync setup(redis.port());
-  Gateway gw(redis, "frz:",
-             {{"CLICKRACE_MAX_CLICKS_PER_S", "100000"},
-              {"CLICKRACE_REDIS_TIMEOUT_MS", "200"},
-              {"CLICKRACE_CLICK_RETRY_MS", "30000"}});
-  ASSERT_GT(gw.port, 0);
-  write_schedule(setup, "frz:", 3'600'000);
-  HubClient c;
-  ASSERT_EQ(c.connect(gw.port, register_and_login(gw.port, "Frozen")), "");
-  auto first = c.invoke("Click");
-  ASSERT_TRUE(first && first->contains("result"));
+  OnePlayer p("frz:", "30000");
+  ASSERT_NO_FATAL_FAILURE(p.join("Frozen", true));
 
-  redis.pause();
+  p.redis.pause();
   std::vector<std::string> ids;
-  for (int i = 0; i < 5; ++i) ids.push_back(c.invoke_async("Click"));
+  for (int i = 0; i < 5; ++i) ids.push_back(p.client.invoke_async("Click"));
   // Past the timeout and the hung-server drop, with reconnect attempts failing.
   std::this_thread::sleep_for(1500ms);
-  redis.resume();
+  p.redis.resume();
   long long last = 1;
   for (auto& id : ids) {
-    auto r = c.completion(id, 20s);
+    auto r = p.client.completion(id, 20s);
     ASSERT_TRUE(r) << "no answer for " << id;
     ASSERT_TRUE(r->contains("result")) << r->dump();
     EXPECT_EQ((*r)["result"]["clicks"], last + 1);
     last = (*r)["result"]["clicks"];
   }
-  EXPECT_EQ(setup.cmd({"ZSCORE", "frz:round:1:scores", "Frozen"}).str, "6");
-  EXPECT_EQ(setup.cmd({"GET", "frz:round:1:total"}).str, "6");
-  std::string metrics = http_request(gw.port, "GET", "/metrics").body;
-  EXPECT_GE(metric(metrics, "clickrace_gateway_click_batches_resent_total"), 1);
+  EXPECT_EQ(p.score("Frozen"), "6");
+  EXPECT_EQ(p.stored("round:1:total"), "6");
+  EXPECT_GE(p.gateway_metric("clickrace_gateway_click_batches_resent_total"), 1);
 }
 
 // An error reply to a RESEND (here OOM) says nothing about the earlier send, which may have run:
 // the batch stays unresolved and is resent until Redis accepts it, instead of failing its caller.
 TEST(GatewayResilience, ErrorReplyToAResendKeepsTheBatchUnresolved) {
-  RedisServer redis;
-  RedisSync setup(redis.port());
-  Gateway gw(redis, "oom:",
-             {{"CLICKRACE_MAX_CLICKS_PER_S", "100000"},
-              {"CLICKRACE_REDIS_TIMEOUT_MS", "200"},
-              {"CLICKRACE_CLICK_RETRY_MS", "20000"}});
-  ASSERT_GT(gw.port, 0);
-  write_schedule(setup, "oom:", 3'600'000);
-  HubClient c;
-  ASSERT_EQ(c.connect(gw.port, register_and_login(gw.port, "Hungry")), "");
-  auto first = c.invoke("Click");
-  ASSERT_TRUE(first && first->contains("result"));
+  OnePlayer p("oom:", "20000");
+  ASSERT_NO_FATAL_FAILURE(p.join("Hungry", true));
 
   // Every write is refused with OOM, and writes wait 600 ms: the click's first send times out
   // (ambiguous), and it and its resend then meet OOM.
-  ASSERT_EQ(setup.cmd({"CONFIG", "SET", "maxmemory", "1"}).str, "OK");
-  ASSERT_EQ(setup.cmd({"CLIENT", "PAUSE", "600", "WRITE"}).str, "OK");
-  std::string id = c.invoke_async("Click");
+  ASSERT_EQ(p.setup.cmd({"CONFIG", "SET", "maxmemory", "1"}).str, "OK");
+  ASSERT_EQ(p.setup.cmd({"CLIENT", "PAUSE", "600", "WRITE"}).str, "OK");
+  std::string id = p.client.invoke_async("Click");
   std::this_thread::sleep_for(1500ms);
-  ASSERT_EQ(setup.cmd({"CONFIG", "SET", "maxmemory", "0"}).str, "OK");
+  ASSERT_EQ(p.setup.cmd({"CONFIG", "SET", "maxmemory", "0"}).str, "OK");
 
-  auto r = c.completion(id, 10s);
+  auto r = p.client.completion(id, 10s);
   ASSERT_TRUE(r) << "no answer";
   ASSERT_TRUE(r->contains("result")) << r->dump();
   EXPECT_EQ((*r)["result"]["clicks"], 2);
-  EXPECT_EQ(setup.cmd({"ZSCORE", "oom:round:1:scores", "Hungry"}).str, "2");
-  std::string metrics = http_request(gw.port, "GET", "/metrics").body;
-  EXPECT_GE(metric(metrics, "clickrace_gateway_click_batches_resent_total"), 2);
+  EXPECT_EQ(p.score("Hungry"), "2");
+  EXPECT_GE(p.gateway_metric("clickrace_gateway_click_batches_resent_total"), 2);
 }
 
 // Beyond CLICKRACE_CLICK_RETRY_MS the callers are told "service unavailable".
 TEST(GatewayResilience, UnresolvedBatchFailsAfterTheRetryWindow) {
-  RedisServer redis;
-  RedisSync setup(redis.port());
-  Gateway gw(redis, "gup:",
-             {{"CLICKRACE_MAX_CLICKS_PER_S", "100000"},
-              {"CLICKRACE_REDIS_TIMEOUT_MS", "200"},
-              {"CLICKRACE_CLICK_RETRY_MS", "800"}});
-  ASSERT_GT(gw.port, 0);
-  write_schedule(setup, "gup:", 3'600'000);
-  HubClient c;
-  ASSERT_EQ(c.connect(gw.port, register_and_login(gw.port, "Patient")), "");
-  redis.pause();
-  std::string id = c.invoke_async("Click");
-  auto r = c.completion(id, 10s);
-  redis.resume();
+  OnePlayer p("gup:", "800");
+  ASSERT_NO_FATAL_FAILURE(p.join("Patient", false));
+  p.redis.pause();
+  std::string id = p.client.invoke_async("Click");
+  auto r = p.client.completion(id, 10s);
+  p.redis.resume();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->value("error", ""), "service unavailable") << r->dump();
-  std::string metrics = http_request(gw.port, "GET", "/metrics").body;
-  EXPECT_EQ(metric(metrics, "clickrace_gateway_click_batches_given_up_total"), 1);
+  EXPECT_EQ(p.gateway_metric("clickrace_gateway_click_batches_given_up_total"), 1);
 }
 
 TEST(GatewayShutdown, SigtermSendsCloseWithReconnectAndExitsZero) {
