@@ -347,6 +347,16 @@ bool HubClient::send(const std::string& target, nlohmann::json args) {
   return send_record(m.dump());
 }
 
+// A message read while waiting for something else: completions by id, everything else in order.
+void HubClient::stash(nlohmann::json m) {
+  if (m.is_object() && m.value("type", 0) == 3 && m.contains("invocationId")) {
+    std::string id = m["invocationId"].get<std::string>();  // before m is moved from
+    completions_[id] = std::move(m);
+  } else {
+    events_.push_back(std::move(m));
+  }
+}
+
 std::optional<nlohmann::json> HubClient::completion(const std::string& id,
                                                     std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
@@ -361,11 +371,7 @@ std::optional<nlohmann::json> HubClient::completion(const std::string& id,
     if (left.count() <= 0) return std::nullopt;
     auto m = next(left);
     if (!m) return std::nullopt;
-    if (m->is_object() && m->value("type", 0) == 3 && m->contains("invocationId")) {
-      completions_[(*m)["invocationId"].get<std::string>()] = *m;
-    } else {
-      events_.push_back(*m);
-    }
+    stash(std::move(*m));
   }
 }
 
@@ -392,11 +398,7 @@ std::optional<nlohmann::json> HubClient::wait_event(const std::string& target,
     if (left.count() <= 0) return std::nullopt;
     auto m = next(left);
     if (!m) return std::nullopt;
-    if (m->is_object() && m->value("type", 0) == 3 && m->contains("invocationId")) {
-      completions_[(*m)["invocationId"].get<std::string>()] = *m;
-    } else {
-      events_.push_back(*m);
-    }
+    stash(std::move(*m));
   }
 }
 

@@ -105,6 +105,8 @@ class HubClient {
 
  private:
   std::optional<nlohmann::json> pop_pending();
+  void stash(nlohmann::json m);
+
   WsClient ws_;
   std::string partial_;
   std::vector<nlohmann::json> queue_;

@@ -66,12 +66,8 @@ OptionSet& OptionSet::add(const std::string& env, std::string* target, std::stri
 }
 
 OptionSet& OptionSet::add_secret(const std::string& env, std::string* target, std::string help) {
-  Option& o = push(env, std::move(help), *target);
-  o.secret = true;
-  o.set = [target](const std::string& v) -> std::optional<std::string> {
-    *target = v;
-    return std::nullopt;
-  };
+  add(env, target, std::move(help));
+  options_.back().secret = true;
   return *this;
 }
 
