@@ -72,7 +72,9 @@ stack_wait_log() {
 
 stack_listen_port() { grep -oE 'listening on [0-9]+' "$STACK_LOG_DIR/$1.log" | head -n1 | awk '{print $3}'; }
 
-# Sets REDIS_PORT and REDIS_URL. Persistence off: the benchmark measures the click path, not disks.
+# Sets REDIS_PORT and REDIS_URL. Persistence off by default (the benchmark measures the click path);
+# STACK_REDIS_AOF=everysec|always turns the append-only file on (the durability-cost scenario),
+# written under $STACK_LOG_DIR/redis-data.
 # Ports come from below the kernel's ephemeral range (32768+), where client sockets live; a port
 # that turns out to be taken (bind fails) is retried with another, at most 10 times.
 stack_start_redis() {
@@ -80,8 +82,14 @@ stack_start_redis() {
   for attempt in 1 2 3 4 5 6 7 8 9 10; do
     REDIS_PORT=$((20000 + RANDOM % 12000))
     stack_port_busy "$REDIS_PORT" && continue
+    local persist=(--appendonly no)
+    if [[ -n ${STACK_REDIS_AOF:-} && $STACK_REDIS_AOF != no ]]; then
+      mkdir -p "$STACK_LOG_DIR/redis-data"
+      rm -rf "$STACK_LOG_DIR/redis-data"/*
+      persist=(--appendonly yes --appendfsync "$STACK_REDIS_AOF" --dir "$STACK_LOG_DIR/redis-data")
+    fi
     stack_start redis redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
-      --appendonly no --daemonize no --maxclients 1000
+      "${persist[@]}" --daemonize no --maxclients 1000
     pid=$(stack_pid redis)
     local deadline=$((SECONDS + STACK_READY_TIMEOUT_S))
     until grep -q "Ready to accept connections" "$STACK_LOG_DIR/redis.log" 2>/dev/null; do
@@ -132,4 +140,22 @@ stack_wait_round() {
     ((SECONDS < deadline)) || stack_die "no round running after ${STACK_READY_TIMEOUT_S}s ($1)"
     sleep 0.2
   done
+}
+
+# stack_start_floor NAME: the I/O floor (tests/bench/floor); sets FLOOR_PORT.
+stack_start_floor() {
+  stack_start "$1" "$STACK_BIN_DIR/clickrace-floor" 0
+  stack_wait_log "$1" "listening on [0-9]+"
+  FLOOR_PORT=$(stack_listen_port "$1")
+}
+
+# stack_start_peer NAME DLL ROUND_MS: the ASP.NET Core SignalR peer (tests/bench/peer-aspnet),
+# built to DLL; sets PEER_PORT_BOUND. Redis is the stack's; keys and channels carry "peer".
+stack_start_peer() {
+  PEER_REDIS=127.0.0.1:$REDIS_PORT PEER_PORT=0 PEER_ROUND_MS=$3 PEER_PBKDF2_ITERATIONS=1 \
+    DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
+    stack_start "$1" dotnet "$2"
+  stack_wait_log "$1" "Now listening on: http://127.0.0.1:[0-9]+"
+  PEER_PORT_BOUND=$(grep -oE 'Now listening on: http://127.0.0.1:[0-9]+' "$STACK_LOG_DIR/$1.log" |
+    head -n1 | grep -oE '[0-9]+$')
 }

@@ -67,6 +67,10 @@ struct WorkerCounters {
   std::atomic<std::uint64_t> click_errors{0};
   std::atomic<std::uint64_t> round_ended{0};
   std::atomic<std::uint64_t> pings{0};
+  // openloop: clicks the schedule offered, clicks written, completions that matched no click
+  std::atomic<std::uint64_t> offered{0};
+  std::atomic<std::uint64_t> sent{0};
+  std::atomic<std::uint64_t> unmatched{0};
 };
 
 class HubConn {
@@ -89,6 +93,8 @@ class HubConn {
   std::uint64_t next_id = 0;
   int inflight = 0;
   std::vector<std::int64_t> sent_ns;
+  std::uint64_t fifo_next = 0;  // openloop --ack-order fifo: the oldest unanswered id
+  double credit = 0;            // openloop burst arrivals: clicks due, fractional
 
  private:
   void connect();
@@ -136,6 +142,8 @@ class Worker {
   void start_connection(std::size_t i);  // any thread: posts
   void stop();                           // any thread: closes everything, joins
   std::size_t size() const { return conns_.size(); }
+  // Worker thread only (the vector itself never changes after run()).
+  const std::vector<std::unique_ptr<HubConn>>& connections() const { return conns_; }
 
   asio::io_context io{1};
   SharedState& shared;
@@ -144,6 +152,7 @@ class Worker {
   // Worker-thread-only data, read by the main thread after stop().
   Histogram latency_ns;  // clicks: invocation → completion
   Histogram connect_ns;  // start → handshake done
+  Histogram lag_ns;      // openloop: actual send − scheduled send (did the generator keep up?)
   std::vector<std::pair<std::int64_t, std::int64_t>> round_samples;  // fanout: (round, µs late)
   std::map<std::string, std::uint64_t> errors;
   char read_buf[64 * 1024];  // shared by this worker's sockets: reads happen one at a time

@@ -1,4 +1,5 @@
 // clickrace-loadgen: the benchmark load generator (tests/bench/README in docs/performance.md).
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 
@@ -14,7 +15,9 @@ nlohmann::json params_of(const Options& o) {
   return {{"connections", o.connections},  {"inflight", o.inflight},
           {"duration_s", o.duration_s},    {"threads", o.threads},
           {"gateways", o.gateways.size()}, {"rate", o.rate},
-          {"negotiate", o.negotiate},      {"rounds", o.rounds}};
+          {"negotiate", o.negotiate},      {"rounds", o.rounds},
+          {"click_rate", o.click_rate},    {"arrivals", o.arrivals},
+          {"tick_ms", o.tick_ms}};
 }
 
 int combine(const Options& o) {
@@ -28,8 +31,10 @@ int combine(const Options& o) {
     }
     results.push_back(j);
   }
-  for (const auto& j : results) print_result_table(j);
+  print_realclient_tables(results, o.machine, o.quick);
   print_targets_table(results, o.machine, o.quick);
+  std::printf("\n---- per-scenario details ----\n");
+  for (const auto& j : results) print_result_table(j);
   if (!o.json_path.empty()) {
     nlohmann::json all = {{"machine", o.machine}, {"results", results}};
     if (!write_json(o.json_path, all)) return 1;
@@ -50,6 +55,7 @@ int main(int argc, char** argv) {
   if (o.scenario == "clicks") rc = run_clicks(o, out);
   if (o.scenario == "connections") rc = run_connections(o, out);
   if (o.scenario == "fanout") rc = run_fanout(o, out);
+  if (o.scenario == "openloop") rc = run_openloop(o, out);
   if (rc != 0) return rc;
   print_result_table(out);
   if (!o.json_path.empty() && !write_json(o.json_path, out)) {

@@ -37,6 +37,9 @@ void print_usage() {
       R"(usage: clickrace-loadgen <scenario> [options]
 scenarios:
   clicks       every connection keeps --inflight Click invocations in flight for --duration s
+               (closed loop, pipelined: what saturates the server, not what real clients do)
+  openloop     real clients: --click-rate clicks/s offered over all connections, ONE Click
+               record per frame, sent on schedule whether or not answers came back
   connections  ramp to --connections idle authenticated connections; connects/s, memory each
   fanout       --connections over the --gateways; RoundEnded latency from the round deadline
   report       combine result files: report --machine TEXT [--quick] --json OUT IN.json...
@@ -49,6 +52,8 @@ options:
   --gateway-pids P[,P]   --redis-pid P  --redis HOST:PORT
   --rounds N (3)         --hold S (2)   --timeout S (120)        --label NAME
   --json PATH            --machine TEXT
+openloop: --click-rate R (10000)  --arrivals burst|spread  --tick-ms MS (20, burst)
+          --ack-order id|fifo (id)  --no-login  --drain S (3)  --server-kind NAME
 )";
 }
 
@@ -60,7 +65,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
   }
   o.scenario = argv[1];
   if (o.scenario != "clicks" && o.scenario != "connections" && o.scenario != "fanout" &&
-      o.scenario != "report") {
+      o.scenario != "openloop" && o.scenario != "report") {
     std::cerr << "unknown scenario '" << o.scenario << "'\n";
     print_usage();
     return std::nullopt;
@@ -78,6 +83,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
       o.negotiate = false;
     } else if (a == "--quick") {
       o.quick = true;
+    } else if (a == "--no-login") {
+      o.login = false;
     } else if (a.rfind("--", 0) != 0) {
       o.inputs.push_back(a);
     } else if (!value(v)) {
@@ -128,6 +135,20 @@ std::optional<Options> parse_options(int argc, char** argv) {
       ok = to_double(v, o.hold_s);
     } else if (a == "--timeout") {
       ok = to_double(v, o.timeout_s) && o.timeout_s > 0;
+    } else if (a == "--click-rate") {
+      ok = to_double(v, o.click_rate) && o.click_rate > 0;
+    } else if (a == "--arrivals") {
+      o.arrivals = v;
+      ok = v == "burst" || v == "spread";
+    } else if (a == "--tick-ms") {
+      ok = to_double(v, o.tick_ms) && o.tick_ms >= 1;
+    } else if (a == "--ack-order") {
+      o.ack_fifo = v == "fifo";
+      ok = v == "fifo" || v == "id";
+    } else if (a == "--drain") {
+      ok = to_double(v, o.drain_s);
+    } else if (a == "--server-kind") {
+      o.server_kind = v;
     } else if (a == "--label") {
       o.label = v;
     } else if (a == "--json") {

@@ -38,6 +38,16 @@ struct Options {
   std::vector<std::string> inputs;  // report: result files to combine
   std::string machine;              // report: machine description line
   bool quick = false;               // report: small sizes, so no met/MISSED verdicts
+  // openloop: a fixed offered rate, one Click record per frame, never waiting for answers.
+  double click_rate = 10000;       // --click-rate: offered clicks/s over all connections
+  std::string arrivals = "burst";  // burst: every connection's due clicks leave together on a
+                                   // tick; spread: one global stream evenly spaced at 1/rate
+  double tick_ms = 20;             // burst: tick period; spread: pacing step (1 ms is used)
+  bool ack_fifo = false;           // --ack-order fifo: a completion answers the oldest click
+                                   // (servers that answer with a fixed reply: the I/O floor)
+  bool login = true;               // --no-login: no accounts (the floor has no API)
+  double drain_s = 3;              // openloop: wait this long after the window for answers
+  std::string server_kind = "clickrace";  // --server-kind: a label for the report
 };
 
 // Parses argv; on error prints the usage to stderr and returns nullopt.

@@ -66,6 +66,7 @@ void print_targets_table(const std::vector<nlohmann::json>& results, const std::
   const nlohmann::json* conns_skip = nullptr;
   const nlohmann::json* light = nullptr;
   const nlohmann::json* fanout = nullptr;
+  std::vector<const nlohmann::json*> fanout_runs;  // the target holds in every one of them
   for (const auto& j : results) {
     std::string sc = j.value("scenario", "");
     std::size_t gws = at(j, {"params", "gateways"}).is_number()
@@ -83,6 +84,7 @@ void print_targets_table(const std::vector<nlohmann::json>& results, const std::
     if (sc == "connections" && negotiated && !conns) conns = &j;
     if (sc == "connections" && !negotiated && !conns_skip) conns_skip = &j;
     if (sc == "fanout" && !fanout) fanout = &j;
+    if (sc == "fanout") fanout_runs.push_back(&j);
   }
   static const nlohmann::json empty = nlohmann::json::object();
   const auto& c1 = clicks1 ? *clicks1 : empty;
@@ -92,7 +94,10 @@ void print_targets_table(const std::vector<nlohmann::json>& results, const std::
   const auto& cs = conns_skip ? *conns_skip : empty;
   const auto& cl = light ? *light : empty;
 
-  std::printf("\nclickrace benchmark — %s\n", machine.c_str());
+  std::printf(
+      "\nclickrace benchmark, PIPELINED SATURATION (16 Click records in flight per connection, "
+      "closed loop: not what real clients do) — %s\n",
+      machine.c_str());
   row("measure", "target", "measured", "");
   row("----------------------------------------------------------", "----------------------",
       "----------------------", "------");
@@ -107,9 +112,16 @@ void print_targets_table(const std::vector<nlohmann::json>& results, const std::
       judge(opened, 10000, true));
   const auto& rss = at(cn, {"results", "rss_per_connection_kb"});
   row("  resident memory per connection, KB", "<= 8", num(rss, "%.2f"), judge(rss, 8, false));
-  const auto& p99 = at(fo, {"results", "latency_ms", "p99"});
-  row("RoundEnded fan-out over 2 gateways, deadline->client p99 ms", "<= 100", num(p99, "%.1f"),
-      judge(p99, 100, false));
+  // Fan-out: the target must hold in every run (scripts/bench runs it BENCH_FANOUT_RUNS times).
+  std::string per_run;
+  nlohmann::json worst;
+  for (const auto* f : fanout_runs) {
+    const auto& v = at(*f, {"results", "latency_ms", "p99"});
+    per_run += (per_run.empty() ? "" : ", ") + num(v, "%.0f");
+    if (v.is_number() && (!worst.is_number() || v.get<double>() > worst.get<double>())) worst = v;
+  }
+  row("RoundEnded fan-out over 2 gateways, deadline->client p99 ms", "<= 100, every run",
+      per_run.empty() ? "n/a" : per_run, judge(worst, 100, false));
   const auto& cps = at(cn, {"results", "connects_per_s"});
   row("new authenticated connections/s per gateway", ">= 3,000", num(cps, "%.0f"),
       judge(cps, 3000, true));

@@ -13,6 +13,10 @@ void print_result_table(const nlohmann::json& result);
 // `quick`: the sizes were reduced, so verdicts against the targets would mislead: none is given.
 void print_targets_table(const std::vector<nlohmann::json>& results, const std::string& machine,
                          bool quick = false);
+// The real-client (open-loop) table, the I/O floor and the peer beside clickrace, and the
+// real-client targets. Printed first by `report`.
+void print_realclient_tables(const std::vector<nlohmann::json>& results, const std::string& machine,
+                             bool quick = false);
 bool write_json(const std::string& path, const nlohmann::json& value);
 
 }  // namespace clickrace::bench

@@ -20,6 +20,10 @@ Runner::Runner(const Options& opt, Behavior& behavior)
 Runner::~Runner() { stop(); }
 
 bool Runner::prepare(int accounts, std::string& error) {
+  if (!opt_.login) {  // a server without accounts (the I/O floor): any token will do
+    tokens_.assign(1, "no-login");
+    return true;
+  }
   auto t0 = mono_ns();
   tokens_ =
       obtain_tokens(opt_.gateways.front(), opt_.account_prefix, opt_.password, accounts, error);
@@ -53,6 +57,9 @@ Totals Runner::totals() const {
     t.click_errors += c.click_errors.load(std::memory_order_relaxed);
     t.round_ended += c.round_ended.load(std::memory_order_relaxed);
     t.pings += c.pings.load(std::memory_order_relaxed);
+    t.offered += c.offered.load(std::memory_order_relaxed);
+    t.sent += c.sent.load(std::memory_order_relaxed);
+    t.unmatched += c.unmatched.load(std::memory_order_relaxed);
   }
   return t;
 }

@@ -12,7 +12,7 @@ namespace clickrace::bench {
 
 struct Totals {
   std::uint64_t opened = 0, failed = 0, dropped = 0, acked = 0, click_errors = 0, round_ended = 0,
-                pings = 0;
+                pings = 0, offered = 0, sent = 0, unmatched = 0;
 };
 
 class Runner {

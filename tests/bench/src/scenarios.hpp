@@ -10,5 +10,6 @@ namespace clickrace::bench {
 int run_clicks(const Options& opt, nlohmann::json& out);
 int run_connections(const Options& opt, nlohmann::json& out);
 int run_fanout(const Options& opt, nlohmann::json& out);
+int run_openloop(const Options& opt, nlohmann::json& out);
 
 }  // namespace clickrace::bench

@@ -82,6 +82,7 @@ ServerSnapshot take_snapshot(const std::vector<pid_t>& pids, const Endpoint* red
     auto m = read_metrics(g);
     s.click_batches += m["clickrace_gateway_click_batches_total"];
     s.clicks_accepted += m["clickrace_gateway_clicks_accepted_total"];
+    for (auto& [k, v] : m) s.metrics[k] += v;
   }
   return s;
 }

@@ -34,6 +34,11 @@ struct ServerSnapshot {
   RedisCounters redis;
   double click_batches = 0;  // summed over gateways
   double clicks_accepted = 0;
+  std::map<std::string, double> metrics;  // every gateway metric, summed over gateways
+  double metric(const std::string& name) const {
+    auto it = metrics.find(name);
+    return it == metrics.end() ? 0.0 : it->second;
+  }
 };
 ServerSnapshot take_snapshot(const std::vector<pid_t>& pids, const Endpoint* redis,
                              const std::vector<Endpoint>& gateways);
