@@ -114,7 +114,8 @@ stack_start_scheduler() {
   stack_wait_log "$1" "listening on|ready"
 }
 
-# stack_start_gateway NAME PREFIX ROUND_MS: sets GATEWAY_PORT. Benchmark settings: no per-connection
+# stack_start_gateway NAME PREFIX ROUND_MS: sets GATEWAY_PORT. STACK_GATEWAY_BIN runs another
+# hub-gateway binary (e.g. the one before a change, for a before/after in one session). Benchmark settings: no per-connection
 # click limit, no login limit, minimal argon2 cost (logins are set-up here, not measured).
 stack_start_gateway() {
   CLICKRACE_REDIS_URL=$REDIS_URL CLICKRACE_KEY_PREFIX=$2 CLICKRACE_ROUND_MS=$3 \
@@ -123,7 +124,7 @@ stack_start_gateway() {
     CLICKRACE_MAX_CONNECTIONS=${BENCH_GATEWAY_MAX_CONNECTIONS:-60000} \
     CLICKRACE_FAST_PASSWORD_HASH=${BENCH_FAST_PASSWORD_HASH:-1} \
     CLICKRACE_TOKEN_SECRET=$STACK_TOKEN_SECRET \
-    stack_start "$1" "$STACK_BIN_DIR/hub-gateway"
+    stack_start "$1" "${STACK_GATEWAY_BIN:-$STACK_BIN_DIR/hub-gateway}"
   stack_wait_log "$1" "listening on [0-9]+"
   GATEWAY_PORT=$(stack_listen_port "$1")
   local deadline=$((SECONDS + STACK_READY_TIMEOUT_S))

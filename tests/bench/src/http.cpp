@@ -101,6 +101,32 @@ std::size_t parse_response_head(std::string_view data, int& status, long& conten
   return end + 4;
 }
 
+namespace {
+
+// The body of a `Transfer-Encoding: chunked` response (Kestrel sends JSON results that way; the
+// request says Connection: close, so the whole body is already read).
+std::string dechunk(std::string_view data) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < data.size()) {
+    std::size_t eol = data.find("\r\n", pos);
+    if (eol == std::string_view::npos) break;
+    std::size_t size = std::strtoul(std::string(data.substr(pos, eol - pos)).c_str(), nullptr, 16);
+    if (size == 0 || eol + 2 + size > data.size()) break;
+    out.append(data.substr(eol + 2, size));
+    pos = eol + 2 + size + 2;
+  }
+  return out;
+}
+
+bool is_chunked(std::string_view head) {
+  std::string lower(head);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower.find("transfer-encoding: chunked") != std::string::npos;
+}
+
+}  // namespace
+
 HttpResponse http_request(const Endpoint& ep, std::string_view method, std::string_view target,
                           std::string_view body, std::string_view bearer_token, int timeout_ms) {
   HttpResponse res;
@@ -147,6 +173,9 @@ HttpResponse http_request(const Endpoint& ep, std::string_view method, std::stri
   res.status = status;
   res.body = data.substr(
       body_at, content_length >= 0 ? static_cast<std::size_t>(content_length) : std::string::npos);
+  if (content_length < 0 && is_chunked(std::string_view(data).substr(0, body_at))) {
+    res.body = dechunk(res.body);
+  }
   return res;
 }
 
