@@ -4,6 +4,10 @@
 #   tests/bench/profile.sh memory [connections] heaptrack of the gateway holding idle connections
 #   tests/bench/profile.sh fanout [connections] perf record -g of one gateway during `fanout`
 #   tests/bench/profile.sh connect [connections] perf record -g of the gateway during `connections`
+#   tests/bench/profile.sh openloop [rate] [conns] [arrivals] real clients (one record per frame,
+#       open loop, default 10000/s over 200, burst): perf of the gateway and of Redis, then
+#       `strace -c -f` of the gateway in a second window (syscalls per click: strace slows it, so
+#       its window is not the perf one). STACK_GATEWAY_BIN profiles another gateway binary.
 # Env: CLICKRACE_BUILD_DIR [build]; output in <build dir>/bench/profile/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -107,5 +111,47 @@ case "$mode" in
     grep RESULT "$OUT/loadgen.out" || true
     echo "profile: $OUT/connect-cpu.txt"
     ;;
-  *) echo "usage: profile.sh cpu|memory|fanout|connect [n]" >&2; exit 2 ;;
+  openloop)
+    rate=${2:-10000} conns=${3:-200} arr=${4:-burst} secs=${PROFILE_SECONDS:-6}
+    stack_start_scheduler sched "profo:" 10000
+    stack_start_gateway gw "profo:" 10000
+    url="http://127.0.0.1:$GATEWAY_PORT"
+    stack_wait_round "$url"
+    window() {  # window SECONDS: open-loop load for SECONDS after a 2 s ramp, in the background
+      "$LOADGEN" openloop --gateways "$url" --connections "$conns" --click-rate "$rate" \
+        --arrivals "$arr" --duration "$1" --warmup 2 --account-prefix profo \
+        --gateway-pids "$(stack_pid gw)" --redis-pid "$(stack_pid redis)" \
+        --redis "127.0.0.1:$REDIS_PORT" >>"$OUT/loadgen.out" 2>&1 &
+    }
+    metric() { curl -fsS "$url/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+    : >"$OUT/loadgen.out"
+    window $((secs + 2))
+    lg=$!
+    for _ in $(seq 600); do grep -q ' open in ' "$OUT/loadgen.out" && break; sleep 0.1; done
+    sleep 3
+    perf record -F 999 -g -o "$OUT/openloop-gw.perf.data" -p "$(stack_pid gw)" -- sleep "$secs" \
+      2>"$OUT/perf-record.log" &
+    perf record -F 999 -g -o "$OUT/openloop-redis.perf.data" -p "$(stack_pid redis)" -- sleep "$secs" \
+      2>>"$OUT/perf-record.log" || true
+    wait "$lg" || true
+    wait || true
+    for who in gw redis; do
+      perf report -i "$OUT/openloop-$who.perf.data" --stdio --no-children --percent-limit 1 \
+        --sort dso,symbol -g none 2>/dev/null | grep -v '^$' | head -120 >"$OUT/openloop-$who-cpu.txt"
+      perf report -i "$OUT/openloop-$who.perf.data" --stdio --no-children --sort dso -g none \
+        2>/dev/null | grep -v '^$' | head -30 >"$OUT/openloop-$who-dso.txt"
+    done
+    # Syscalls per click: strace -c over a second window, divided by the clicks the gateway took.
+    window $((secs + 2))
+    lg=$!
+    sleep 4
+    c0=$(metric clickrace_gateway_clicks_accepted_total)
+    timeout -s INT "$secs" strace -c -f -p "$(stack_pid gw)" -o "$OUT/openloop-strace.txt" || true
+    c1=$(metric clickrace_gateway_clicks_accepted_total)
+    wait "$lg" || true
+    echo "clicks accepted during strace: $((${c1%.*} - ${c0%.*}))" >>"$OUT/openloop-strace.txt"
+    grep RESULT "$OUT/loadgen.out" || true
+    echo "profile: $OUT/openloop-{gw,redis}-{cpu,dso}.txt, $OUT/openloop-strace.txt"
+    ;;
+  *) echo "usage: profile.sh cpu|memory|fanout|connect|openloop [n]" >&2; exit 2 ;;
 esac

@@ -93,8 +93,9 @@ class HubConn {
   std::uint64_t next_id = 0;
   int inflight = 0;
   std::vector<std::int64_t> sent_ns;
-  std::uint64_t fifo_next = 0;  // openloop --ack-order fifo: the oldest unanswered id
-  double credit = 0;            // openloop burst arrivals: clicks due, fractional
+  std::vector<std::int64_t> written_ns;  // openloop: when the click's frame reached the socket
+  std::uint64_t fifo_next = 0;           // openloop --ack-order fifo: the oldest unanswered id
+  double credit = 0;                     // openloop burst arrivals: clicks due, fractional
 
  private:
   void connect();
@@ -150,9 +151,10 @@ class Worker {
   Behavior& behavior;
   WorkerCounters counters;
   // Worker-thread-only data, read by the main thread after stop().
-  Histogram latency_ns;  // clicks: invocation → completion
-  Histogram connect_ns;  // start → handshake done
-  Histogram lag_ns;      // openloop: actual send − scheduled send (did the generator keep up?)
+  Histogram latency_ns;  // clicks: invocation → completion (openloop: scheduled send → completion)
+  Histogram from_write_ns;  // openloop: frame written → completion (the generator's lag left out)
+  Histogram connect_ns;     // start → handshake done
+  Histogram lag_ns;         // openloop: actual send − scheduled send (did the generator keep up?)
   std::vector<std::pair<std::int64_t, std::int64_t>> round_samples;  // fanout: (round, µs late)
   std::map<std::string, std::uint64_t> errors;
   char read_buf[64 * 1024];  // shared by this worker's sockets: reads happen one at a time
