@@ -115,12 +115,16 @@ stack_start_scheduler() {
 }
 
 # stack_start_gateway NAME PREFIX ROUND_MS: sets GATEWAY_PORT. STACK_GATEWAY_BIN runs another
-# hub-gateway binary (e.g. the one before a change, for a before/after in one session). Benchmark settings: no per-connection
-# click limit, no login limit, minimal argon2 cost (logins are set-up here, not measured).
+# hub-gateway binary (e.g. the one before a change, for a before/after in one session).
+# Benchmark settings: no per-player click limit (the fleet-wide bucket is still consulted in
+# click.lua, so its cost is measured), no cap on connections per account (one token serves many
+# connections here: up to 34 per account in fan-out), no login limit, minimal argon2 cost
+# (logins are set-up, not measured).
 stack_start_gateway() {
   CLICKRACE_REDIS_URL=$REDIS_URL CLICKRACE_KEY_PREFIX=$2 CLICKRACE_ROUND_MS=$3 \
     CLICKRACE_GATEWAY_PORT=0 CLICKRACE_BIND_ADDRESS=127.0.0.1 CLICKRACE_LOG_LEVEL=warn \
     CLICKRACE_MAX_CLICKS_PER_S=1000000 CLICKRACE_LOGIN_ATTEMPTS_PER_MIN=1000000 \
+    CLICKRACE_MAX_CONNECTIONS_PER_PLAYER=1000 \
     CLICKRACE_MAX_CONNECTIONS=${BENCH_GATEWAY_MAX_CONNECTIONS:-60000} \
     CLICKRACE_FAST_PASSWORD_HASH=${BENCH_FAST_PASSWORD_HASH:-1} \
     CLICKRACE_TOKEN_SECRET=$STACK_TOKEN_SECRET \

@@ -53,7 +53,7 @@ options:
   --rounds N (3)         --hold S (2)   --timeout S (120)        --label NAME
   --json PATH            --machine TEXT
 openloop: --click-rate R (10000)  --arrivals burst|spread  --tick-ms MS (20, burst)
-          --ack-order id|fifo (id)  --no-login  --drain S (3)  --server-kind NAME
+          --ack-order id|fifo (id)  --no-login  --drain S (3)  --idle S (1)  --server-kind NAME
 )";
 }
 
@@ -145,6 +145,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
     } else if (a == "--ack-order") {
       o.ack_fifo = v == "fifo";
       ok = v == "fifo" || v == "id";
+    } else if (a == "--idle") {
+      ok = to_double(v, o.idle_s);
     } else if (a == "--drain") {
       ok = to_double(v, o.drain_s);
     } else if (a == "--server-kind") {

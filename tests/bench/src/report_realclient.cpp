@@ -74,7 +74,7 @@ Key key_of(const nlohmann::json& j) {
 void line(const std::string& a, const std::string& b, const std::string& c, const std::string& d,
           const std::string& e, const std::string& f, const std::string& g, const std::string& h,
           const std::string& i) {
-  std::printf("| %-40s | %-13s | %-8s | %-11s | %-7s | %-19s | %-7s | %-7s | %-16s |\n", a.c_str(),
+  std::printf("| %-40s | %-13s | %-12s | %-11s | %-7s | %-19s | %-7s | %-7s | %-16s |\n", a.c_str(),
               b.c_str(), c.c_str(), d.c_str(), e.c_str(), f.c_str(), g.c_str(), h.c_str(),
               i.c_str());
 }
@@ -109,12 +109,15 @@ void print_realclient_tables(const std::vector<nlohmann::json>& results, const s
       "the schedule, incl. the generator's own lag: in the JSON). burst = every connection's due\n"
       "clicks leave together on 20 ms ticks; spread = one evenly spaced stream. 1-bat %% = batches "
       "of one click (one Redis script call per click).\n"
-      "'x floor' = the server process's CPU per click / the I/O floor's (a bare raw-Asio WebSocket "
+      "us/clk (marg) = server CPU (gateway + Redis) per acked click (marginal: less the same "
+      "processes' idle CPU with every\n"
+      "connection open). 'x floor' = the server process's CPU per click / the I/O floor's (a bare "
+      "raw-Asio WebSocket "
       "endpoint answering each frame\nwith a fixed reply) at the same load. 'kept up' = the "
       "generator sent >= 99 %% of the offered clicks, 99 %% of them within 20 ms of schedule.\n\n");
-  line("server, arrivals, conns x offered/s", "sent/acked /s", "us/click", "srv + Redis", "x floor",
-       "ack p50/p99/p99.9 ms", "clk/bat", "1-bat %", "kept up (lag p99)");
-  line("----------------------------------------", "-------------", "--------", "-----------",
+  line("server, arrivals, conns x offered/s", "sent/acked /s", "us/clk (marg)", "srv + Redis",
+       "x floor", "ack p50/p99/p99.9 ms", "clk/bat", "1-bat %", "kept up (lag p99)");
+  line("----------------------------------------", "-------------", "------------", "-----------",
        "-------", "-------------------", "-------", "-------", "----------------");
   for (const auto* jp : runs) {
     const auto& j = *jp;
@@ -131,7 +134,8 @@ void print_realclient_tables(const std::vector<nlohmann::json>& results, const s
                   rate);
     const bool kept = r.value("generator_kept_up", false);
     line(what, fmt(dbl(r["sent_per_s"]), "%.0f") + " / " + fmt(dbl(r["acked_per_s"]), "%.0f"),
-         fmt(dbl(r["server_cpu_us_per_click"]), "%.1f"),
+         fmt(dbl(r["server_cpu_us_per_click"]), "%.1f") + " (" +
+             fmt(dbl(r["server_cpu_marginal_us_per_click"]), "%.1f") + ")",
          fmt(gw, "%.1f") + " + " + fmt(redis_us(j), "%.1f"), ratio,
          fmt(dbl(field(r, {"latency_us", "p50"})) / 1e3, "%.1f") + " / " +
              fmt(dbl(field(r, {"latency_us", "p99"})) / 1e3, "%.1f") + " / " +

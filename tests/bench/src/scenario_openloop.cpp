@@ -6,6 +6,7 @@
 // achieved send rate is reported next to the offered one.
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio/post.hpp>
 #include <cmath>
 #include <cstdio>
@@ -198,6 +199,18 @@ int run_openloop(const Options& opt, nlohmann::json& out) {
     for (auto& [k, v] : merged_errors(runner)) progress("  " + k + ": " + std::to_string(v));
     return 3;
   }
+  std::vector<pid_t> pids = opt.gateway_pids;
+  if (opt.redis_pid > 0) pids.push_back(opt.redis_pid);
+  // The servers' CPU with every connection open and no clicks: timers, keep-alives, Redis's cron,
+  // a runtime's own threads. At low rates this fixed cost dominates the per-click figure, so the
+  // marginal cost per click is reported beside the total.
+  std::vector<std::int64_t> idle0, idle1;
+  for (pid_t p : pids) idle0.push_back(process_cpu_us(p));
+  const std::int64_t i0 = mono_ns();
+  sleep_seconds(opt.idle_s);
+  for (pid_t p : pids) idle1.push_back(process_cpu_us(p));
+  const double idle_s = (mono_ns() - i0) / 1e9;
+
   std::vector<std::unique_ptr<Pacer>> pacers;
   for (auto& w : runner.workers) {
     const double share = static_cast<double>(w->size()) / opt.connections;
@@ -206,8 +219,6 @@ int run_openloop(const Options& opt, nlohmann::json& out) {
   for (auto& p : pacers) p->start();
   sleep_seconds(opt.warmup_s);
 
-  std::vector<pid_t> pids = opt.gateway_pids;
-  if (opt.redis_pid > 0) pids.push_back(opt.redis_pid);
   const Endpoint* redis = opt.redis ? &*opt.redis : nullptr;
   const std::vector<Endpoint> metric_gws =
       opt.server_kind.rfind("clickrace", 0) == 0 ? opt.gateways : std::vector<Endpoint>{};
@@ -290,17 +301,25 @@ int run_openloop(const Options& opt, nlohmann::json& out) {
   r["generator_kept_up"] =
       offered > 0 && sent >= offered * 0.99 && lag.quantile(0.99) / 1e3 <= tick_us;
   if (!pids.empty() && acked) {
-    double server_us = 0;
+    double server_us = 0, marginal_us = 0;
     nlohmann::json parts = nlohmann::json::object();
     for (std::size_t i = 0; i < pids.size(); ++i) {
       double d = static_cast<double>(s1.cpu_us[i] - s0.cpu_us[i]);
+      const double idle_per_s =
+          idle_s > 0 ? static_cast<double>(idle1[i] - idle0[i]) / idle_s : 0.0;  // µs per s
+      const double marginal = std::max(0.0, d - idle_per_s * window_s);
       server_us += d;
+      marginal_us += marginal;
       std::string name = i < opt.gateway_pids.size() ? "gateway" + std::to_string(i + 1) : "redis";
       parts[name] = {{"cpu_s", d / 1e6},
                      {"us_per_click", d * per_click},
+                     {"marginal_us_per_click", marginal * per_click},
+                     {"idle_busy_pct", idle_per_s / 1e4},
                      {"busy_pct", 100.0 * d / 1e6 / window_s}};
     }
     r["server_cpu_us_per_click"] = server_us * per_click;
+    // Less what the same processes spend idle with every connection open (measured just before).
+    r["server_cpu_marginal_us_per_click"] = marginal_us * per_click;
     r["server_cpu"] = parts;
   }
   r["loadgen_cpu_us_per_click"] = (self1 - self0) * per_click;
