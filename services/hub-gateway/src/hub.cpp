@@ -197,7 +197,7 @@ void Hub::on_click(Connection& c, const std::optional<std::string>& invocation_i
     if (invocation_id) send(c, signalr::completion_error(*invocation_id, text));
   };
   if (clicks_stopped_) return reject(kShuttingDownError);
-  if (!c.clicks.try_take(core::SystemClock::instance().now_ms())) {
+  if (!c.clicks.try_take(now())) {  // monotonic, like the bucket's start
     return reject(rate_limit_error(options_.max_clicks_per_s));
   }
   if (auto err = batcher_->add(ClickRequest{c.id, c.player, invocation_id})) reject(*err);
