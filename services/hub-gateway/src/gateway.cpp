@@ -290,7 +290,8 @@ std::optional<HttpResponse> Gateway::on_upgrade(ConnId id, const HttpRequest& re
   int status = 0;
   auto grant = check_upgrade(request, *secret_.signer(), origins_, wall_ms(), &status);
   if (!grant) {
-    if (status == 401 || status == 404) secret_.recheck();  // a changed shared secret?
+    // A token that does not verify may come from a shared secret that changed: re-read it.
+    if ((status == 401 && request_token(request, true)) || status == 404) secret_.recheck();
     return refuse(HttpResponse::text(status, grant.error().message));
   }
   if (hub_.connection_id_in_use(grant->connection_id)) {
