@@ -61,11 +61,22 @@ struct Watcher {
                  {"CLICKRACE_LOG_LEVEL", "info"}}) {
     gateway.start();
     int port = gateway.wait_listening();
-    if (port == 0) return;
+    if (port == 0) {
+      error = "the gateway did not start";
+      return;
+    }
     std::string base = "http://127.0.0.1:" + std::to_string(port);
-    auto session = client::AccountApi(base).login_or_register("Watcher", "password-watcher");
-    if (!session) return;
-    token = session->token;
+    // The gateway listens before its Redis connection is up: log in once it answers.
+    client::AccountApi api(base);
+    bool logged_in = eventually([&] {
+      auto session = api.login_or_register("Watcher", "password-watcher");
+      if (session)
+        token = session->token;
+      else
+        error = "login: " + session.error().message;
+      return static_cast<bool>(session);
+    });
+    if (!logged_in) return;
     client::HubClientOptions o;
     o.url = client::hub_url_for(base);
     o.access_token_factory = [this] { return token; };
@@ -75,7 +86,9 @@ struct Watcher {
       ended.push_back(
           {args.at(0).at("round").get<int64_t>(), args.at(0).at("startedAt").get<int64_t>()});
     });
-    connected = static_cast<bool>(hub->ensure_started().get());
+    auto started = hub->ensure_started().get();
+    connected = static_cast<bool>(started);
+    if (!started) error = "hub: " + started.error().message;
   }
   ~Watcher() {
     if (hub) hub->stop();
@@ -100,6 +113,7 @@ struct Watcher {
   std::string token;
   std::unique_ptr<client::HubClient> hub;
   bool connected = false;
+  std::string error;
   std::mutex mu;
   std::vector<Ended> ended;
 };
@@ -153,7 +167,7 @@ TEST_P(DataLoss, RoundsAreAnnouncedAgainFromTheNewSchedulesFirstRound) {
   const Case c = GetParam();
   seed_round_40();
   Watcher w(redis_.url(), prefix_);
-  ASSERT_TRUE(w.connected) << w.gateway.output();
+  ASSERT_TRUE(w.connected) << w.error << "\n" << w.gateway.output();
   for (int i = 0; i < c.schedulers; ++i) {
     SchedulerConfig sc;
     sc.redis_url = redis_.url();

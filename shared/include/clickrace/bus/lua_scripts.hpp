@@ -8,8 +8,9 @@ namespace clickrace::bus::lua {
 // Reply: {round, total_1, total_2, ...}. Errors: "NOROUND ...", "BADARG ...".
 extern const char* const click;
 
-// KEYS: P schedule. ARGV: len (ms, integer >= 1).
-// Reply: {epoch, len, base, next_epoch|0, next_len|0, next_base|0, now}. Error: "BADARG ...".
+// KEYS: P schedule, P closed (optional). ARGV: len (ms, integer >= 1).
+// Reply: {epoch, len, base, next_epoch|0, next_len|0, next_base|0, now, created, closed|0,
+//         prev_epoch|0, prev_len|0, prev_base|0}. Error: "BADARG ...".
 extern const char* const schedule;
 
 // KEYS: P scheduler:leader. ARGV: op ("acquire" | "release"), holder, ttl_ms.
