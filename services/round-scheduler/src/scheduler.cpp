@@ -152,27 +152,29 @@ void Scheduler::refresh_schedule(bool start) {
   schedule_script_.call(ctx_.redis, {ctx_.keys.schedule(), ctx_.keys.closed()},
                         {std::to_string(ctx_.opts.round_ms)},
                         [this, term, sent, start](Result<redis::Reply> r) {
-                          if (!start) reread_in_flight_ = false;
-                          if (!still_current(term, start)) return;
-                          if (!r) return schedule_failed(term, start, r.error().message);
-                          auto s = parse_schedule_reply(*r);
-                          if (!s) return schedule_failed(term, start, s.error().message);
-                          redis_ok();
-                          ctx_.offset.add_sample(sent, mono_now_ms(), s->now);
-                          if (s->created) on_schedule_created(*s);
-                          // A pending change may have appeared or gone (schedule.lua cancels one
-                          // whose length was abandoned): the closer plans from this copy.
-                          ctx_.schedule = s->schedule;
-                          publish_status();
-                          if (start) {
-                            if (work_.on_start_answer(term, true)) {
-                              closer_.start();
-                              leaderboard_.start();
-                            }
-                          } else {
-                            closer_.on_snapshot(s->schedule, s->closed);
-                          }
+                          on_schedule_answer(std::move(r), term, sent, start);
                         });
+}
+
+void Scheduler::on_schedule_answer(Result<redis::Reply> r, uint64_t term, int64_t sent,
+                                   bool start) {
+  if (!start) reread_in_flight_ = false;
+  if (!still_current(term, start)) return;
+  if (!r) return schedule_failed(term, start, r.error().message);
+  auto s = parse_schedule_reply(*r);
+  if (!s) return schedule_failed(term, start, s.error().message);
+  redis_ok();
+  ctx_.offset.add_sample(sent, mono_now_ms(), s->now);
+  if (s->created) on_schedule_created(*s);
+  // A pending change may have appeared or gone (schedule.lua cancels one whose length was
+  // abandoned): the closer plans from this copy.
+  ctx_.schedule = s->schedule;
+  publish_status();
+  if (!start) return closer_.on_snapshot(s->schedule, s->closed);
+  if (work_.on_start_answer(term, true)) {
+    closer_.start();
+    leaderboard_.start();
+  }
 }
 
 // The closer suspects Redis's schedule changed (NOROUND, or an EARLY far beyond its plan): read
@@ -231,7 +233,7 @@ void Scheduler::observe() {
   });
   ctx_.redis.command({"GET", ctx_.keys.closed()}, [this](Result<redis::Reply> r) {
     if (stopping_ || !r) return;
-    if (auto c = parse_optional_int(*r); c && *c) last_closed_ = **c;
+    if (auto c = parse_optional_int(*r)) last_closed_ = c->value_or(0);  // 0: gone (data loss)
   });
   ctx_.redis.command({"HGETALL", ctx_.keys.schedule()}, [this](Result<redis::Reply> r) {
     if (stopping_ || !r || leading()) return;

@@ -36,6 +36,7 @@ class Scheduler {
   void apply(Transition t);
   void arm_expiry();
   void refresh_schedule(bool start);
+  void on_schedule_answer(Result<redis::Reply> r, uint64_t term, int64_t sent, bool start);
   void reread_schedule();
   bool still_current(uint64_t term, bool start);
   void schedule_failed(uint64_t term, bool start, const std::string& what);
