@@ -275,7 +275,8 @@ TEST_F(ScheduleScript, ARecreatedScheduleNumbersOnAfterTheClosedMark) {
   EXPECT_EQ(r.elements[8].integer, 40);  // closed
   EXPECT_EQ(cmd({"HGET", keys_.schedule(), "base"}).str, "41");
   // A click now counts in round 41, which the scheduler closes next.
-  Reply c = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "erin", "1"});
+  Reply c =
+      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "erin", "1"});
   EXPECT_EQ(c.elements.at(0).integer, 41);
 
   Reply again = eval(bus::lua::schedule, {keys_.schedule(), keys_.closed()}, {"400"});

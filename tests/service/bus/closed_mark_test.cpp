@@ -21,7 +21,8 @@ std::string batch_id() {
 TEST_F(ClosedMark, AClickBehindTheClosedMarkCountsInTheNextOpenRound) {
   write_schedule(redis_now() - 10 * kLong - kLong / 2, kLong);  // round 11 by TIME
   cmd({"SET", keys_.closed(), "15"});
-  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "alice", "2"});
+  Reply r =
+      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "alice", "2"});
   ASSERT_EQ(r.type, REDIS_REPLY_ARRAY) << r.str;
   EXPECT_EQ(r.elements.at(0).integer, 16);
   EXPECT_EQ(r.elements.at(1).integer, 2);
@@ -38,7 +39,8 @@ TEST_F(ClosedMark, AClickBehindTheClosedMarkCountsInTheNextOpenRound) {
 TEST_F(ClosedMark, TheRunningRoundClosedMovesTheClickToTheNextRound) {
   write_schedule(redis_now() - 10 * kLong - kLong / 2, kLong);  // round 11
   cmd({"SET", keys_.closed(), "11"});
-  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "bob", "1"});
+  Reply r =
+      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "bob", "1"});
   ASSERT_EQ(r.type, REDIS_REPLY_ARRAY) << r.str;
   EXPECT_EQ(r.elements.at(0).integer, 12);
   EXPECT_EQ(cmd({"EXISTS", keys_.scores(11)}).integer, 0);
@@ -47,7 +49,8 @@ TEST_F(ClosedMark, TheRunningRoundClosedMovesTheClickToTheNextRound) {
 // A mark behind the running round changes nothing (the normal case), nor does no mark.
 TEST_F(ClosedMark, AMarkBehindTheClockChangesNothing) {
   write_schedule(redis_now() - 10 * kLong - kLong / 2, kLong);  // round 11
-  Reply none = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "c", "1"});
+  Reply none =
+      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "c", "1"});
   EXPECT_EQ(none.elements.at(0).integer, 11);
   cmd({"SET", keys_.closed(), "10"});
   Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "c", "1"});
