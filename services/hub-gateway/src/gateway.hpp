@@ -11,7 +11,6 @@
 #include "broadcaster.hpp"
 #include "click_batcher.hpp"
 #include "clickrace/bus/keys.hpp"
-#include "clickrace/core/rate_limiter.hpp"
 #include "clickrace/core/token.hpp"
 #include "clickrace/redis/client.hpp"
 #include "clickrace/redis/subscriber.hpp"
@@ -20,7 +19,9 @@
 #include "hub.hpp"
 #include "metrics.hpp"
 #include "options.hpp"
+#include "player_sessions.hpp"
 #include "rounds.hpp"
+#include "token_secret.hpp"
 #include "worker_pool.hpp"
 #include "ws_server.hpp"
 
@@ -52,11 +53,9 @@ class Gateway final : public WsHandler {
 
  private:
   void subscribe_events();
-  void obtain_secret(std::function<void(Result<int>)> on_listening);
   void listen(std::function<void(Result<int>)> on_listening);
   void negotiate(const HttpRequest& request, std::shared_ptr<HttpReply> reply,
                  std::vector<std::pair<std::string, std::string>> cors);
-  bool allow_login_attempt(const HttpRequest& request, const std::string& name);
   void shutdown_wait(std::chrono::steady_clock::time_point deadline, int phase,
                      std::function<void()> done);
 
@@ -67,13 +66,14 @@ class Gateway final : public WsHandler {
   Metrics metrics_;
   redis::Client redis_;
   redis::Subscriber subscriber_;
-  std::optional<core::TokenSigner> signer_;
+  TokenSecret secret_;
   TrustedProxies trusted_proxies_;
-  core::KeyedRateLimiter login_limiter_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<Accounts> accounts_;
   Rounds rounds_;
+  std::string instance_;  // random per process: names this gateway's own channels
   Hub hub_;
+  PlayerSessions sessions_;
   ClickBatcher batcher_;
   Broadcaster broadcaster_;
   Heartbeat heartbeat_;

@@ -30,6 +30,9 @@ struct Metrics {
   std::int64_t connections = 0;            // gauge: open WebSocket connections
   std::uint64_t connections_total = 0;     // upgrades accepted
   std::uint64_t connections_rejected = 0;  // upgrades refused (auth, origin, limit)
+  // Per-account cap: our connections closed for a newer one, and others' evicted by ours.
+  std::uint64_t connections_evicted = 0;
+  std::uint64_t connections_evicted_elsewhere = 0;
   std::uint64_t handshakes_ok = 0;
   std::uint64_t handshakes_failed = 0;
   std::uint64_t clicks_accepted = 0;
@@ -49,8 +52,9 @@ struct Metrics {
   std::uint64_t logins_failed = 0;
   std::uint64_t registrations = 0;
   std::uint64_t rate_limited_logins = 0;
-  Histogram click_batch_size;       // clicks per click.lua call
-  Histogram redis_latency_seconds;  // command round trips
+  std::int64_t login_limiter_keys = 0;  // gauge: clients and (name, client) pairs remembered
+  Histogram click_batch_size;           // clicks per click.lua call
+  Histogram redis_latency_seconds;      // command round trips
 
   // Extra gauges supplied at render time (redis state etc.).
   std::string render(bool redis_connected, bool subscribed) const;
