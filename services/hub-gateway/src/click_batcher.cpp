@@ -53,6 +53,7 @@ ClickBatcher::ClickBatcher(asio::io_context& io, redis::Client& redis, std::stri
       script_(bus::lua::click),
       instance_(random_instance_id()),
       rate_error_(rate_limit_error(limits_.clicks_per_s)),
+      flush_timer_(io),
       poll_(io) {
   // Loaded on every Redis connect, before the client reports connected: EVALSHA never meets
   // NOSCRIPT, whose EVAL retry would let a later batch overtake an earlier one.
@@ -71,6 +72,25 @@ std::optional<std::string> ClickBatcher::add(ClickRequest request) {
 }
 
 void ClickBatcher::schedule_flush() {
+  // Bounded flush window: a small batch waits (at most the window) for more clicks; resends and
+  // a batch that reached the threshold go at the end of this turn as usual.
+  if (limits_.flush_window.count() > 0 && unresolved_.empty() && !pending_.empty() &&
+      pending_.size() < limits_.flush_min_clicks) {
+    if (flush_timer_armed_) return;
+    flush_timer_armed_ = true;
+    flush_timer_.expires_after(limits_.flush_window);
+    flush_timer_.async_wait(
+        [this, alive = std::weak_ptr<char>(alive_)](const asio::error_code& ec) {
+          if (ec || alive.expired()) return;
+          flush_timer_armed_ = false;
+          flush();
+        });
+    return;
+  }
+  if (flush_timer_armed_) {  // the batch grew past the threshold: no more waiting
+    flush_timer_armed_ = false;
+    flush_timer_.cancel();
+  }
   if (flush_posted_) return;
   flush_posted_ = true;
   // Posted: runs after every handler already ready in this loop turn, so all the clicks read

@@ -67,6 +67,8 @@ ClickBatcher::Limits batcher_limits(const Options& o) {
   l.timeout = std::chrono::milliseconds(o.redis_timeout_ms);
   l.retry_window = std::chrono::milliseconds(o.click_retry_ms);
   l.clicks_per_s = o.max_clicks_per_s;
+  l.flush_window = std::chrono::microseconds(o.click_flush_window_us);
+  l.flush_min_clicks = static_cast<std::size_t>(o.click_flush_min_clicks);
   return l;
 }
 

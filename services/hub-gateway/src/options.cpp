@@ -86,6 +86,12 @@ void register_options(core::OptionSet& set, Options& o) {
           "most 30 s, half "
           "click.lua's memory of batch ids)",
           0, kMaxClickRetryMs);
+  set.add("CLICKRACE_CLICK_FLUSH_WINDOW_US", &o.click_flush_window_us,
+          "a click batch smaller than CLICKRACE_CLICK_FLUSH_MIN_CLICKS waits up to this many us "
+          "for more clicks (fewer Redis calls when clicks arrive spread out; 0 = off)",
+          0, 50'000);
+  set.add("CLICKRACE_CLICK_FLUSH_MIN_CLICKS", &o.click_flush_min_clicks,
+          "a click batch this large leaves at once, flush window or not", 1, 100'000);
   set.add("CLICKRACE_LOGIN_ATTEMPTS_PER_MIN", &o.login_attempts_per_min,
           "login/registration attempts per minute per client (IPv4 address, IPv6 /64)", 1,
           1'000'000);

@@ -54,6 +54,10 @@ struct Options {
   // for this long before its callers get "service unavailable"; long enough to ride out a Redis
   // restart; capped at kMaxClickRetryMs, far below click.lua's 60 s memory of batch ids.
   int64_t click_retry_ms = 10000;
+  // Bounded flush window (click_batcher.hpp): a click batch smaller than the minimum waits up to
+  // this many µs for more clicks; 0 = off.
+  int64_t click_flush_window_us = 0;
+  int click_flush_min_clicks = 64;
   // Login limits (login_limits.hpp; burst = the per-minute number). A client is an IPv4
   // address or an IPv6 /64. Failures count per (name, client), never per name alone, so no one
   // can lock a player out of their account from elsewhere.
