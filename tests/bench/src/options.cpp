@@ -53,7 +53,7 @@ options:
   --rounds N (3)         --hold S (2)   --timeout S (120)        --label NAME
   --json PATH            --machine TEXT
 openloop: --click-rate R (10000)  --arrivals burst|spread  --tick-ms MS (20, burst)
-          --ack-order id|fifo (id)  --no-login  --drain S (3)  --idle S (1)  --server-kind NAME
+          --ack-order id|fifo (id)  --no-login  --drain S (3)  --idle S (2)  --server-kind NAME
 )";
 }
 

@@ -47,7 +47,7 @@ struct Options {
                                    // (servers that answer with a fixed reply: the I/O floor)
   bool login = true;               // --no-login: no accounts (the floor has no API)
   double drain_s = 3;              // openloop: wait this long after the window for answers
-  double idle_s = 1;               // openloop: the servers' idle CPU is measured this long first
+  double idle_s = 2;               // openloop: the servers' idle CPU is measured this long first
   std::string server_kind = "clickrace";  // --server-kind: a label for the report
 };
 

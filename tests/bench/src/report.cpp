@@ -73,6 +73,7 @@ void print_targets_table(const std::vector<nlohmann::json>& results, const std::
                           ? at(j, {"params", "gateways"}).get<std::size_t>()
                           : 1;
     const std::string label = j.value("label", "");
+    if (label == "connections-aspnet") continue;  // the peer's: in the real-client section
     if (label == "clicks-1gw-light") {
       light = &j;
       continue;

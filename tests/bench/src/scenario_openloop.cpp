@@ -205,6 +205,7 @@ int run_openloop(const Options& opt, nlohmann::json& out) {
   // a runtime's own threads. At low rates this fixed cost dominates the per-click figure, so the
   // marginal cost per click is reported beside the total.
   std::vector<std::int64_t> idle0, idle1;
+  sleep_seconds(opt.idle_s > 0 ? 1.0 : 0.0);  // the tail of the connection ramp settles first
   for (pid_t p : pids) idle0.push_back(process_cpu_us(p));
   const std::int64_t i0 = mono_ns();
   sleep_seconds(opt.idle_s);
