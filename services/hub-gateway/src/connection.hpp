@@ -3,7 +3,7 @@
 #include <string>
 
 #include "clickrace/core/rate_limiter.hpp"
-#include "clickrace/signalr/framing.hpp"
+#include "hub_protocol.hpp"
 #include "ws_server.hpp"
 
 // The state of one hub connection, owned by the Hub on the event-loop thread.
@@ -15,7 +15,7 @@ struct Connection {
       : id(id_),
         player(std::move(player_)),
         connection_id(std::move(connection_id_)),
-        reader(max_record),
+        reader(signalr::RecordReader(max_record)),
         clicks(clicks_per_s, clicks_per_s, now_ms),
         opened_ms(now_ms),
         last_received_ms(now_ms),
@@ -24,7 +24,9 @@ struct Connection {
   ConnId id;
   std::string player;         // display name from the login token
   std::string connection_id;  // public id (from negotiate, or fresh for skipNegotiation)
-  signalr::RecordReader reader;
+  InboundReader reader;       // the handshake's records, then the negotiated protocol's framing
+  // The hub protocol chosen by the handshake: every message after it is parsed and written by it.
+  const HubProtocol* protocol = &json_protocol();
   core::TokenBucket clicks;  // CLICKRACE_MAX_CLICKS_PER_S, burst of one second
   bool handshaken = false;
   bool closing = false;  // a Close was sent or the socket is going: send nothing more

@@ -86,8 +86,9 @@ Gateway::Gateway(asio::io_context& io, Options options)
       hub_(io, options_, metrics_, rounds_),
       batcher_(io, redis_, options_.key_prefix, batcher_limits(options_), metrics_,
                [this](std::vector<ClickOutcome>& out) { hub_.deliver(out); }),
-      broadcaster_(io, redis_, keys_, metrics_,
-                   [this](std::string_view, const std::string& frame) { hub_.broadcast(frame); }),
+      broadcaster_(
+          io, redis_, keys_, metrics_,
+          [this](std::string_view event, std::string_view data) { hub_.broadcast(event, data); }),
       heartbeat_(io, redis_, subscriber_,
                  keys_.prefix() + "gateway:" + random_hex_id() + ":heartbeat",
                  std::chrono::milliseconds(options_.heartbeat_ms), metrics_),

@@ -2,13 +2,10 @@
 
 #include <chrono>
 
-#include "click_codec.hpp"
 #include "clickrace/core/clock.hpp"
 #include "clickrace/core/log.hpp"
 #include "clickrace/signalr/handshake.hpp"
-#include "clickrace/signalr/json_codec.hpp"
 #include "hub_dispatch.hpp"
-#include "inbound_records.hpp"
 
 namespace clickrace::gateway {
 namespace {
@@ -71,20 +68,28 @@ void Hub::on_close(ConnId id) {
   conns_.erase(it);  // pending click outcomes for it are dropped in deliver()
 }
 
-void Hub::send(Connection& c, std::string_view text) {
+void Hub::send(Connection& c, std::string_view bytes) {
   if (c.closing) return;
   c.last_sent_ms = now();
-  if (server_->send(c.id, text) == SendResult::dropped_slow) {
+  if (server_->send(c.id, bytes, c.protocol->binary()) == SendResult::dropped_slow) {
     c.closing = true;
     ++metrics_.slow_clients_dropped;
     CR_LOG(info) << "dropped slow client " << c.connection_id;
   }
 }
 
+void Hub::send_text(Connection& c, std::string_view text) {
+  if (c.closing) return;
+  c.last_sent_ms = now();
+  server_->send(c.id, text, false);
+}
+
 void Hub::close_with(Connection& c, std::optional<std::string_view> error, bool allow_reconnect,
                      std::uint16_t code) {
   if (c.closing) return;
-  send(c, signalr::close_frame(error, allow_reconnect));
+  std::string frame;
+  c.protocol->close(frame, error, allow_reconnect);
+  send(c, frame);
   c.closing = true;
   server_->close(c.id, code, "");
 }
@@ -105,53 +110,58 @@ void Hub::on_message(ConnId id, std::string_view payload) {
     return;
   }
   c.last_received_ms = t;
-  // Binary frames are read as the same byte stream as text ones, as .NET does.
-  if (c.reader.buffered() == 0 && !c.reader.failed() &&
-      whole_records(payload, c.reader.max_record_size())) {
-    for_each_record(payload, [&](std::string_view record) {
-      handle_record(c, record);
-      return !c.closing;
-    });
-    return;
-  }
-  auto records = c.reader.feed(payload);
-  if (!records) {
+  auto framing_error = [&](const std::string& why) {
     ++metrics_.protocol_errors;
     if (!c.handshaken) {
       ++metrics_.handshakes_failed;
-      send(c, signalr::handshake_error_frame(kHandshakeCanceled));
+      send_text(c, signalr::handshake_error_frame(kHandshakeCanceled));
       c.closing = true;
       server_->close(c.id, kCloseTooBig, "");
     } else {
-      close_with(c, std::string(kClosedWithError) + " " + records.error().message, true,
-                 kCloseTooBig);
+      close_with(c, std::string(kClosedWithError) + " " + why, true, kCloseTooBig);
     }
-    return;
+  };
+  // The handshake is a JSON record whatever the protocol; what follows it in the same message is
+  // framed by the protocol it chose. Binary and text WebSocket messages are read as one byte
+  // stream, as .NET does.
+  if (!c.handshaken) {
+    auto handshake = read_handshake(c.reader, payload);
+    if (!handshake) return framing_error(handshake.error().message);
+    if (!*handshake) return;  // incomplete
+    handle_handshake(c, (*handshake)->record);
+    if (c.closing) return;
+    payload.remove_prefix((*handshake)->used);
+    if (payload.empty()) return;
   }
-  for (const auto& record : *records) {
-    if (c.closing) break;
-    handle_record(c, record);
-  }
+  auto each = [&](std::string_view body) {
+    handle_message(c, body);
+    return !c.closing;
+  };
+  auto framed = c.protocol->for_each_message(c.reader, payload, each);
+  if (!framed) framing_error(framed.error().message);
 }
 
-void Hub::handle_record(Connection& c, std::string_view record) {
-  if (!c.handshaken) {
-    auto version = signalr::negotiate_handshake(record);
-    if (!version) {
-      ++metrics_.handshakes_failed;
-      send(c, signalr::handshake_error_frame(version.error().message));
-      c.closing = true;
-      server_->close(c.id, kCloseNormal, "");
-      return;
-    }
-    ++metrics_.handshakes_ok;
-    c.handshaken = true;
-    send(c, signalr::kHandshakeSuccessFrame);
+void Hub::handle_handshake(Connection& c, std::string_view record) {
+  auto negotiated = signalr::negotiate_handshake(record);
+  if (!negotiated) {
+    ++metrics_.handshakes_failed;
+    send_text(c, signalr::handshake_error_frame(negotiated.error().message));
+    c.closing = true;
+    server_->close(c.id, kCloseNormal, "");
     return;
   }
-  // Most records are Click invocations: recognized without a JSON DOM.
-  if (auto click = parse_fast_click(record)) return on_click(c, click->invocation_id);
-  auto message = signalr::parse_message(record);
+  ++metrics_.handshakes_ok;
+  c.handshaken = true;
+  c.protocol = &protocol_for(negotiated->protocol);
+  c.reader = c.protocol->make_reader(static_cast<std::size_t>(options_.max_message_bytes));
+  send_text(c, signalr::kHandshakeSuccessFrame);
+}
+
+void Hub::handle_message(Connection& c, std::string_view body) {
+  const HubProtocol& protocol = *c.protocol;
+  // Most messages are Click invocations: recognized without a DOM.
+  if (auto click = protocol.fast_click(body)) return on_click(c, click->invocation_id);
+  auto message = protocol.parse(body);
   if (!message) {
     ++metrics_.protocol_errors;
     // As .NET: an unparseable message ends the connection with an error Close.
@@ -168,9 +178,11 @@ void Hub::handle_record(Connection& c, std::string_view record) {
       c.closing = true;
       server_->close(c.id, kCloseNormal, "");
       return;
-    case HubAction::Kind::reply_error:
-      send(c, signalr::completion_error(*action.invocation_id, action.error));
-      return;
+    case HubAction::Kind::reply_error: {
+      std::string out;
+      protocol.completion_error(out, *action.invocation_id, action.error);
+      return send(c, out);
+    }
     case HubAction::Kind::call:
       if (action.method == HubMethod::click) return on_click(c, action.invocation_id);
       return on_get_round(c, *action.invocation_id);
@@ -180,7 +192,10 @@ void Hub::handle_record(Connection& c, std::string_view record) {
 void Hub::on_click(Connection& c, const std::optional<std::string>& invocation_id) {
   auto reject = [&](const std::string& text) {
     ++metrics_.clicks_rejected;
-    if (invocation_id) send(c, signalr::completion_error(*invocation_id, text));
+    if (!invocation_id) return;
+    std::string out;
+    c.protocol->completion_error(out, *invocation_id, text);
+    send(c, out);
   };
   if (clicks_stopped_) return reject(kShuttingDownError);
   if (!c.clicks.try_take(core::SystemClock::instance().now_ms())) {
@@ -192,7 +207,9 @@ void Hub::on_click(Connection& c, const std::optional<std::string>& invocation_i
 
 void Hub::on_get_round(Connection& c, const std::string& invocation_id) {
   if (c.get_round_in_flight >= kMaxGetRoundInFlight) {
-    return send(c, signalr::completion_error(invocation_id, "too many requests"));
+    std::string out;
+    c.protocol->completion_error(out, invocation_id, "too many requests");
+    return send(c, out);
   }
   ++c.get_round_in_flight;
   ConnId id = c.id;
@@ -202,9 +219,15 @@ void Hub::on_get_round(Connection& c, const std::string& invocation_id) {
         if (alive.expired()) return;
         auto it = conns_.find(id);
         if (it == conns_.end()) return;
-        --it->second->get_round_in_flight;
-        send(*it->second, body ? signalr::completion_result(invocation_id, *body)
-                               : signalr::completion_error(invocation_id, body.error().message));
+        Connection& conn = *it->second;
+        --conn.get_round_in_flight;
+        std::string out;
+        if (body) {
+          conn.protocol->completion_result(out, invocation_id, *body);
+        } else {
+          conn.protocol->completion_error(out, invocation_id, body.error().message);
+        }
+        send(conn, out);
       });
 }
 
@@ -213,27 +236,40 @@ void Hub::deliver(std::vector<ClickOutcome>& outcomes) {
   std::unordered_map<ConnId, std::string> out;
   for (auto& o : outcomes) {
     if (!o.invocation_id) continue;
+    auto it = conns_.find(o.caller);
+    if (it == conns_.end()) continue;  // gone: its outcomes are dropped
+    const HubProtocol& protocol = *it->second->protocol;
     std::string& buf = out[o.caller];
     if (o.result) {
-      append_click_completion(buf, *o.invocation_id, *o.result);
+      protocol.click_completion(buf, *o.invocation_id, *o.result);
     } else {
-      buf += signalr::completion_error(*o.invocation_id, o.result.error().message);
+      protocol.completion_error(buf, *o.invocation_id, o.result.error().message);
     }
   }
-  for (auto& [id, text] : out) {
+  for (auto& [id, bytes] : out) {
     auto it = conns_.find(id);
-    if (it != conns_.end()) send(*it->second, text);
+    if (it != conns_.end()) send(*it->second, bytes);
   }
 }
 
-void Hub::broadcast(const std::string& frame) {
-  PreparedFrame prepared = WsServer::prepare(frame);
+void Hub::broadcast(std::string_view target, std::string_view json_argument) {
+  // One frame per protocol, built on first use: no MessagePack work without MessagePack clients.
+  PreparedFrame prepared[2];
+  auto frame_for = [&](const HubProtocol& protocol) -> const PreparedFrame& {
+    PreparedFrame& f = prepared[protocol.binary() ? 1 : 0];
+    if (f.empty()) {
+      std::string bytes;
+      protocol.event(bytes, target, json_argument);
+      f = WsServer::prepare(bytes, protocol.binary());
+    }
+    return f;
+  };
   std::int64_t t = now();
   std::vector<Connection*> slow;
   for (auto& [id, c] : conns_) {
     if (!c->handshaken || c->closing) continue;
     c->last_sent_ms = t;
-    SendResult r = server_->send(id, prepared);
+    SendResult r = server_->send(id, frame_for(*c->protocol));
     if (r == SendResult::ok) {
       ++metrics_.events_broadcast;
     } else if (r == SendResult::dropped_slow) {
@@ -276,7 +312,7 @@ void Hub::tick() {
   for (Connection* c : expired_handshake) {
     ++metrics_.handshakes_failed;
     ++metrics_.clients_timed_out;
-    send(*c, signalr::handshake_error_frame(kHandshakeCanceled));
+    send_text(*c, signalr::handshake_error_frame(kHandshakeCanceled));
     c->closing = true;
     server_->close(c->id, kCloseNormal, "");
   }
@@ -284,14 +320,15 @@ void Hub::tick() {
     ++metrics_.clients_timed_out;
     close_with(*c, kClosedWithError, true, kCloseNormal);
   }
-  for (Connection* c : idle) send(*c, signalr::kPingFrame);
+  for (Connection* c : idle) send(*c, c->protocol->ping());
 }
 
 void Hub::close_all_for_shutdown() {
-  std::string frame = signalr::close_frame(std::nullopt, true);
   for (auto& [id, c] : conns_) {
     if (c->closing) continue;
     if (c->handshaken) {
+      std::string frame;
+      c->protocol->close(frame, std::nullopt, true);
       send(*c, frame);
     }
     c->closing = true;

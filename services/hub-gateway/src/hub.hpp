@@ -38,8 +38,9 @@ class Hub {
 
   // Click outcomes from the batcher: one WebSocket message per connection per batch.
   void deliver(std::vector<ClickOutcome>& outcomes);
-  // One prepared frame to every handshaken connection.
-  void broadcast(const std::string& frame);
+  // An event (`target` with one argument, given as JSON text) to every handshaken connection:
+  // its frame is built once per hub protocol in use and the same bytes go to all.
+  void broadcast(std::string_view target, std::string_view json_argument);
 
   void start_keepalive();
   // Shutdown, first step: new clicks are answered "server shutting down" (sends are dropped),
@@ -53,10 +54,14 @@ class Hub {
     std::string player;
     std::string connection_id;
   };
-  void handle_record(Connection& c, std::string_view record);
+  void handle_handshake(Connection& c, std::string_view record);
+  void handle_message(Connection& c, std::string_view body);
   void on_click(Connection& c, const std::optional<std::string>& invocation_id);
   void on_get_round(Connection& c, const std::string& invocation_id);
-  void send(Connection& c, std::string_view text);
+  // Sends hub messages built by c.protocol (binary frames for MessagePack).
+  void send(Connection& c, std::string_view bytes);
+  // Sends handshake answers: always JSON text.
+  void send_text(Connection& c, std::string_view text);
   // Sends Close (optional error) then closes the WebSocket with `code`.
   void close_with(Connection& c, std::optional<std::string_view> error, bool allow_reconnect,
                   std::uint16_t code);
