@@ -305,7 +305,10 @@ void Gateway::negotiate(const HttpRequest& request, std::shared_ptr<HttpReply> r
   conn.name = login->name;
   conn.connection_id = new_connection_id();
   conn.expires_at = now + options_.connection_token_ttl_ms;
-  finish(HttpResponse::json(200, negotiate_body(conn.connection_id, signer_->sign(conn))));
+  auto asked = request.query_param("useStatefulReconnect");
+  bool stateful = options_.stateful_reconnect && asked && iequals(*asked, "true");
+  finish(
+      HttpResponse::json(200, negotiate_body(conn.connection_id, signer_->sign(conn), stateful)));
 }
 
 std::optional<HttpResponse> Gateway::on_upgrade(ConnId id, const HttpRequest& request) {
@@ -316,6 +319,15 @@ std::optional<HttpResponse> Gateway::on_upgrade(ConnId id, const HttpRequest& re
   if (shutting_down_) return refuse(HttpResponse::text(503, "server shutting down"));
   if (request.path != "/hub") return refuse(HttpResponse::text(404, "Not Found"));
   if (!signer_) return refuse(HttpResponse::text(503, "service unavailable"));
+  auto id_param = request.query_param("id");
+  if (id_param) {
+    if (auto resume = check_resume(request, *id_param)) {
+      if (*resume) return refuse(std::move(**resume));
+      hub_.reserve_resume(
+          id, signer_->verify(*id_param, core::TokenKind::connection, 0)->connection_id);
+      return std::nullopt;
+    }
+  }
   int status = 0;
   auto grant = check_upgrade(request, *signer_, origins_, wall_ms(), &status);
   if (!grant) return refuse(HttpResponse::text(status, grant.error().message));
@@ -325,8 +337,36 @@ std::optional<HttpResponse> Gateway::on_upgrade(ConnId id, const HttpRequest& re
   if (hub_.size() >= static_cast<std::size_t>(options_.max_connections)) {
     return refuse(HttpResponse::text(503, "too many connections"));
   }
-  hub_.reserve(id, std::move(grant->player), std::move(grant->connection_id));
+  hub_.reserve(id, std::move(grant->player), std::move(grant->connection_id), id_param.has_value());
   return std::nullopt;
+}
+
+// A stateful reconnect presents its connection token again, possibly after the token's upgrade
+// window: the token's signature is checked, not its age. nullopt: not a reconnect to a connection
+// this gateway knows, check it as a new one; a response: refuse with it; an empty one: resume.
+std::optional<std::optional<HttpResponse>> Gateway::check_resume(const HttpRequest& request,
+                                                                 const std::string& token) {
+  auto conn = signer_->verify(token, core::TokenKind::connection, /*now_ms=*/0);
+  if (!conn) return std::nullopt;
+  if (!hub_.resumable(conn->connection_id, conn->name)) {
+    // Given up here (window passed, buffer full): .NET's answer for an unknown connection,
+    // which makes the official client fall back to a new connection.
+    if (hub_.lost(conn->connection_id)) {
+      ++metrics_.reconnects_refused;
+      return std::optional<HttpResponse>(HttpResponse::text(404, "No Connection with that ID"));
+    }
+    return std::nullopt;
+  }
+  auto login_token = request_token(request, true);
+  auto login = login_token ? signer_->verify(*login_token, core::TokenKind::login, wall_ms())
+                           : Result<core::Claims>(Error{"Unauthorized"});
+  if (!login || login->name != conn->name) {
+    return std::optional<HttpResponse>(HttpResponse::text(401, "Unauthorized"));
+  }
+  if (!origin_allowed(request, origins_)) {
+    return std::optional<HttpResponse>(HttpResponse::text(403, "Origin not allowed"));
+  }
+  return std::optional<HttpResponse>();
 }
 
 void Gateway::on_open(ConnId id) { hub_.on_open(id); }

@@ -34,23 +34,39 @@ std::int64_t Hub::now() const {
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-void Hub::reserve(ConnId id, std::string player, std::string connection_id) {
+void Hub::reserve(ConnId id, std::string player, std::string connection_id, bool negotiated) {
   connection_ids_.insert(connection_id);
-  reserved_[id] = Reserved{std::move(player), std::move(connection_id)};
+  reserved_[id] = Reserved{std::move(player), std::move(connection_id), negotiated, 0};
 }
 
 bool Hub::connection_id_in_use(const std::string& connection_id) const {
   return connection_ids_.count(connection_id) != 0;
 }
 
+Connection* Hub::find_socket(ConnId socket) {
+  if (auto it = conns_.find(socket); it != conns_.end() && it->second->socket == socket) {
+    return it->second.get();
+  }
+  if (auto r = resumed_sockets_.find(socket); r != resumed_sockets_.end()) {
+    if (auto it = conns_.find(r->second); it != conns_.end()) return it->second.get();
+  }
+  return nullptr;
+}
+
 void Hub::on_open(ConnId id) {
   auto it = reserved_.find(id);
   if (it == reserved_.end()) return;
-  auto c = std::make_unique<Connection>(id, std::move(it->second.player),
-                                        std::move(it->second.connection_id),
+  Reserved r = std::move(it->second);
+  reserved_.erase(it);
+  if (r.resume != 0) {
+    auto c = conns_.find(r.resume);
+    if (c == conns_.end() || !c->second->resumable) return server_->abort(id);  // gone meanwhile
+    return resume(*c->second, id);
+  }
+  auto c = std::make_unique<Connection>(id, std::move(r.player), std::move(r.connection_id),
                                         static_cast<std::size_t>(options_.max_message_bytes),
                                         static_cast<double>(options_.max_clicks_per_s), now());
-  reserved_.erase(it);
+  c->negotiated = r.negotiated;
   ++metrics_.connections;
   ++metrics_.connections_total;
   sessions_->opened(id, c->player, c->connection_id);
@@ -59,21 +75,35 @@ void Hub::on_open(ConnId id) {
 
 void Hub::on_close(ConnId id) {
   if (auto r = reserved_.find(id); r != reserved_.end()) {
-    connection_ids_.erase(r->second.connection_id);
+    if (r->second.resume == 0) connection_ids_.erase(r->second.connection_id);
     reserved_.erase(r);
     return;
   }
-  auto it = conns_.find(id);
-  if (it == conns_.end()) return;
-  connection_ids_.erase(it->second->connection_id);
-  --metrics_.connections;
-  sessions_->closed(id);
-  conns_.erase(it);  // pending click outcomes for it are dropped in deliver()
+  Connection* c = find_socket(id);
+  if (c == nullptr) return;
+  // A stateful connection whose socket dropped (no Close either way) waits for its client.
+  if (c->resumable && !c->closing) return detach(*c);
+  destroy(*c);
+}
+
+void Hub::destroy(Connection& c) {
+  if (c.socket != 0) {
+    --metrics_.connections;
+    resumed_sockets_.erase(c.socket);
+  }
+  connection_ids_.erase(c.connection_id);
+  if (c.resumable) {
+    resumable_.erase(c.connection_id);
+    remember_lost(c.connection_id);
+  }
+  sessions_->closed(c.id);
+  conns_.erase(c.id);  // pending click outcomes for it are dropped in deliver()
 }
 
 void Hub::evict(ConnId id) {
   auto it = conns_.find(id);
   if (it == conns_.end()) return;
+  if (it->second->socket == 0) return destroy(*it->second);  // detached: nobody to tell
   CR_LOG(info) << "closing " << it->second->connection_id
                << ": its account opened a newer connection beyond the cap";
   close_with(*it->second,
@@ -85,7 +115,8 @@ void Hub::evict(ConnId id) {
 void Hub::send(Connection& c, std::string_view bytes) {
   if (c.closing) return;
   c.last_sent_ms = now();
-  if (server_->send(c.id, bytes, c.protocol->binary()) == SendResult::dropped_slow) {
+  if (c.socket == 0) return;
+  if (server_->send(c.socket, bytes, c.protocol->binary()) == SendResult::dropped_slow) {
     c.closing = true;
     ++metrics_.slow_clients_dropped;
     CR_LOG(info) << "dropped slow client " << c.connection_id;
@@ -93,9 +124,9 @@ void Hub::send(Connection& c, std::string_view bytes) {
 }
 
 void Hub::send_text(Connection& c, std::string_view text) {
-  if (c.closing) return;
+  if (c.closing || c.socket == 0) return;
   c.last_sent_ms = now();
-  server_->send(c.id, text, false);
+  server_->send(c.socket, text, false);
 }
 
 void Hub::close_with(Connection& c, std::optional<std::string_view> error, bool allow_reconnect,
@@ -105,13 +136,13 @@ void Hub::close_with(Connection& c, std::optional<std::string_view> error, bool 
   c.protocol->close(frame, error, allow_reconnect);
   send(c, frame);
   c.closing = true;
-  server_->close(c.id, code, "");
+  if (c.socket != 0) server_->close(c.socket, code, "");
 }
 
 void Hub::on_message(ConnId id, std::string_view payload) {
-  auto it = conns_.find(id);
-  if (it == conns_.end()) return;
-  Connection& c = *it->second;
+  Connection* found = find_socket(id);
+  if (found == nullptr) return;
+  Connection& c = *found;
   if (c.closing) return;
   std::int64_t t = now();
   // Past its client timeout the connection is dead by the protocol; tick() just has not run yet
@@ -130,7 +161,7 @@ void Hub::on_message(ConnId id, std::string_view payload) {
       ++metrics_.handshakes_failed;
       send_text(c, signalr::handshake_error_frame(kHandshakeCanceled));
       c.closing = true;
-      server_->close(c.id, kCloseTooBig, "");
+      server_->close(c.socket, kCloseTooBig, "");
     } else {
       close_with(c, std::string(kClosedWithError) + " " + why, true, kCloseTooBig);
     }
@@ -139,6 +170,14 @@ void Hub::on_message(ConnId id, std::string_view payload) {
   // framed by the protocol it chose. Binary and text WebSocket messages are read as one byte
   // stream, as .NET does.
   if (!c.handshaken) {
+    // A stateful reconnect of a connection this gateway does not hold: end the socket so the
+    // client retries once more, which then gets 404 and starts a new connection.
+    if (c.negotiated && c.opened_ms == c.last_received_ms && is_resume_attempt(payload)) {
+      ++metrics_.reconnects_refused;
+      remember_lost(c.connection_id);
+      c.closing = true;
+      return server_->abort(c.socket);
+    }
     auto handshake = read_handshake(c.reader, payload);
     if (!handshake) return framing_error(handshake.error().message);
     if (!*handshake) return;  // incomplete
@@ -161,20 +200,31 @@ void Hub::handle_handshake(Connection& c, std::string_view record) {
     ++metrics_.handshakes_failed;
     send_text(c, signalr::handshake_error_frame(negotiated.error().message));
     c.closing = true;
-    server_->close(c.id, kCloseNormal, "");
+    server_->close(c.socket, kCloseNormal, "");
     return;
   }
   ++metrics_.handshakes_ok;
   c.handshaken = true;
   c.protocol = &protocol_for(negotiated->protocol);
   c.reader = c.protocol->make_reader(static_cast<std::size_t>(options_.max_message_bytes));
+  // Version 2 after a negotiate that offered it: the client numbers, acknowledges and replays.
+  if (negotiated->version >= 2 && c.negotiated && options_.stateful_reconnect) {
+    c.resumable = std::make_unique<Connection::Resumable>(
+        static_cast<std::size_t>(options_.reconnect_buffer_bytes));
+    resumable_[c.connection_id] = c.id;
+  }
   send_text(c, signalr::kHandshakeSuccessFrame);
 }
 
 void Hub::handle_message(Connection& c, std::string_view body) {
   const HubProtocol& protocol = *c.protocol;
-  // Most messages are Click invocations: recognized without a DOM.
-  if (auto click = protocol.fast_click(body)) return on_click(c, click->invocation_id);
+  Connection::Resumable* r = c.resumable.get();
+  // Most messages are Click invocations: recognized without a DOM. One the client replays after a
+  // reconnect was executed already (its completion is in our replay): skipped.
+  if (auto click = protocol.fast_click(body)) {
+    if (r != nullptr && !r->in.accept()) return;
+    return on_click(c, click->invocation_id);
+  }
   auto message = protocol.parse(body);
   if (!message) {
     ++metrics_.protocol_errors;
@@ -184,18 +234,29 @@ void Hub::handle_message(Connection& c, std::string_view body) {
                true, kCloseProtocolError);
     return;
   }
+  if (r != nullptr) {
+    if (trackable(*message) && !r->in.accept()) return;
+    if (auto* ack = std::get_if<signalr::AckMessage>(&*message))
+      return r->out.ack(ack->sequence_id);
+    if (auto* seq = std::get_if<signalr::SequenceMessage>(&*message)) {
+      if (r->in.reset(seq->sequence_id)) return;
+      ++metrics_.protocol_errors;
+      return close_with(c, "Sequence ID greater than amount of messages we've received.", false,
+                        kCloseProtocolError);
+    }
+  }
   HubAction action = decide(*message);
   switch (action.kind) {
     case HubAction::Kind::ignore:
       return;
     case HubAction::Kind::close:
       c.closing = true;
-      server_->close(c.id, kCloseNormal, "");
+      server_->close(c.socket, kCloseNormal, "");
       return;
     case HubAction::Kind::reply_error: {
       std::string out;
       protocol.completion_error(out, *action.invocation_id, action.error);
-      return send(c, out);
+      return send_tracked(c, std::move(out));
     }
     case HubAction::Kind::call:
       if (action.method == HubMethod::click) return on_click(c, action.invocation_id);
@@ -209,7 +270,7 @@ void Hub::on_click(Connection& c, const std::optional<std::string>& invocation_i
     if (!invocation_id) return;
     std::string out;
     c.protocol->completion_error(out, *invocation_id, text);
-    send(c, out);
+    send_tracked(c, std::move(out));
   };
   if (clicks_stopped_) return reject(kShuttingDownError);
   if (!c.clicks.try_take(now())) {  // monotonic, like the bucket's start
@@ -222,7 +283,7 @@ void Hub::on_get_round(Connection& c, const std::string& invocation_id) {
   if (c.get_round_in_flight >= kMaxGetRoundInFlight) {
     std::string out;
     c.protocol->completion_error(out, invocation_id, "too many requests");
-    return send(c, out);
+    return send_tracked(c, std::move(out));
   }
   ++c.get_round_in_flight;
   ConnId id = c.id;
@@ -240,49 +301,67 @@ void Hub::on_get_round(Connection& c, const std::string& invocation_id) {
         } else {
           conn.protocol->completion_error(out, invocation_id, body.error().message);
         }
-        send(conn, out);
+        send_tracked(conn, std::move(out));
       });
 }
 
 void Hub::deliver(std::vector<ClickOutcome>& outcomes) {
   // Group per connection so k completions for one client travel as one WebSocket message.
-  std::unordered_map<ConnId, std::string> out;
+  struct Batch {
+    std::string bytes;
+    std::uint32_t count = 0;
+  };
+  std::unordered_map<ConnId, Batch> out;
   for (auto& o : outcomes) {
     if (!o.invocation_id) continue;
     auto it = conns_.find(o.caller);
     if (it == conns_.end()) continue;  // gone: its outcomes are dropped
     const HubProtocol& protocol = *it->second->protocol;
-    std::string& buf = out[o.caller];
+    Batch& batch = out[o.caller];
+    ++batch.count;
+    std::string& buf = batch.bytes;
     if (o.result) {
       protocol.click_completion(buf, *o.invocation_id, *o.result);
     } else {
       protocol.completion_error(buf, *o.invocation_id, o.result.error().message);
     }
   }
-  for (auto& [id, bytes] : out) {
+  for (auto& [id, batch] : out) {
     auto it = conns_.find(id);
-    if (it != conns_.end()) send(*it->second, bytes);
+    if (it != conns_.end()) send_tracked(*it->second, std::move(batch.bytes), batch.count);
   }
 }
 
 void Hub::broadcast(std::string_view target, std::string_view json_argument) {
   // One frame per protocol, built on first use: no MessagePack work without MessagePack clients.
-  PreparedFrame prepared[2];
-  auto frame_for = [&](const HubProtocol& protocol) -> const PreparedFrame& {
-    PreparedFrame& f = prepared[protocol.binary() ? 1 : 0];
-    if (f.empty()) {
-      std::string bytes;
-      protocol.event(bytes, target, json_argument);
-      f = WsServer::prepare(bytes, protocol.binary());
+  // Stateful connections keep the same bytes (shared) until the client acknowledges them.
+  struct Built {
+    std::shared_ptr<const std::string> bytes;
+    PreparedFrame frame;
+  };
+  Built built[2];
+  auto build = [&](const HubProtocol& protocol) -> const Built& {
+    Built& b = built[protocol.binary() ? 1 : 0];
+    if (!b.bytes) {
+      auto bytes = std::make_shared<std::string>();
+      protocol.event(*bytes, target, json_argument);
+      b.frame = WsServer::prepare(*bytes, protocol.binary());
+      b.bytes = std::move(bytes);
     }
-    return f;
+    return b;
   };
   std::int64_t t = now();
-  std::vector<Connection*> slow;
+  std::vector<Connection*> slow, overflowed;
   for (auto& [id, c] : conns_) {
     if (!c->handshaken || c->closing) continue;
+    const Built& b = build(*c->protocol);
+    if (c->resumable && !c->resumable->out.record(b.bytes, 1)) {
+      overflowed.push_back(c.get());
+      continue;
+    }
+    if (c->socket == 0) continue;  // detached: replayed when its client is back
     c->last_sent_ms = t;
-    SendResult r = server_->send(id, frame_for(*c->protocol));
+    SendResult r = server_->send(c->socket, b.frame);
     if (r == SendResult::ok) {
       ++metrics_.events_broadcast;
     } else if (r == SendResult::dropped_slow) {
@@ -293,6 +372,7 @@ void Hub::broadcast(std::string_view target, std::string_view json_argument) {
     c->closing = true;
     ++metrics_.slow_clients_dropped;
   }
+  for (Connection* c : overflowed) on_overflow(*c);
 }
 
 void Hub::start_keepalive() {
@@ -311,9 +391,10 @@ void Hub::start_keepalive() {
 // silent-client drop.
 void Hub::tick() {
   std::int64_t t = now();
-  std::vector<Connection*> expired_handshake, silent, idle;
+  std::vector<Connection*> expired_handshake, silent, idle, detached_expired;
+  tick_resumable(t, detached_expired);
   for (auto& [id, c] : conns_) {
-    if (c->closing) continue;
+    if (c->closing || c->socket == 0) continue;
     if (!c->handshaken) {
       if (t - c->opened_ms >= options_.handshake_timeout_ms) expired_handshake.push_back(c.get());
     } else if (t - c->last_received_ms >= options_.client_timeout_ms) {
@@ -327,26 +408,36 @@ void Hub::tick() {
     ++metrics_.clients_timed_out;
     send_text(*c, signalr::handshake_error_frame(kHandshakeCanceled));
     c->closing = true;
-    server_->close(c->id, kCloseNormal, "");
+    server_->close(c->socket, kCloseNormal, "");
   }
   for (Connection* c : silent) {
     ++metrics_.clients_timed_out;
     close_with(*c, kClosedWithError, true, kCloseNormal);
   }
   for (Connection* c : idle) send(*c, c->protocol->ping());
+  for (Connection* c : detached_expired) {
+    ++metrics_.reconnects_expired;
+    destroy(*c);
+  }
 }
 
 void Hub::close_all_for_shutdown() {
+  std::vector<Connection*> detached;
   for (auto& [id, c] : conns_) {
     if (c->closing) continue;
+    if (c->socket == 0) {  // its client's reconnect will find no gateway here: a new connection
+      detached.push_back(c.get());
+      continue;
+    }
     if (c->handshaken) {
       std::string frame;
       c->protocol->close(frame, std::nullopt, true);
       send(*c, frame);
     }
     c->closing = true;
-    server_->close(id, kCloseNormal, "server shutting down");
+    server_->close(c->socket, kCloseNormal, "server shutting down");
   }
+  for (Connection* c : detached) destroy(*c);
   timer_.cancel();
 }
 

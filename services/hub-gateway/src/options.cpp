@@ -98,6 +98,12 @@ void register_options(core::OptionSet& set, Options& o) {
           60'000);
   set.add("CLICKRACE_SHUTDOWN_GRACE_MS", &o.shutdown_grace_ms,
           "on SIGTERM, how long to wait for in-flight clicks", 0, 60'000);
+  set.add("CLICKRACE_STATEFUL_RECONNECT", &o.stateful_reconnect,
+          "offer stateful reconnect to clients that ask (useStatefulReconnect)");
+  set.add("CLICKRACE_RECONNECT_BUFFER_BYTES", &o.reconnect_buffer_bytes,
+          "unacknowledged bytes kept per stateful connection for a replay", 1024, 64 << 20);
+  set.add("CLICKRACE_RECONNECT_WINDOW_MS", &o.reconnect_window_ms,
+          "how long a dropped stateful connection waits for its client to reconnect", 100, 600'000);
 }
 
 }  // namespace clickrace::gateway
