@@ -17,7 +17,9 @@ PlayerSessions::PlayerSessions(asio::io_context& io, redis::Client& redis, const
       metrics_(metrics),
       evict_(std::move(evict)),
       script_(bus::lua::sessions),
-      timer_(io) {}
+      timer_(io) {
+  script_.preload(redis_);  // loaded in every connect handshake: no NOSCRIPT round trip
+}
 
 PlayerSessions::~PlayerSessions() = default;
 
