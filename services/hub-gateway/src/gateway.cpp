@@ -268,18 +268,19 @@ void Gateway::negotiate(const HttpRequest& request, std::shared_ptr<HttpReply> r
   // A token that fails may be signed with a shared secret that changed: verify() re-reads it.
   auto asked = request.query_param("useStatefulReconnect");
   bool stateful = options_.stateful_reconnect && asked && iequals(*asked, "true");
-  secret_.verify(request_token(request, true).value_or(""), core::TokenKind::login,
-                 [this, finish, stateful](Result<core::Claims> login) {
-                   // A short plain body: the JS client shows it in its error message.
-                   if (!login) return finish(HttpResponse::text(401, "Unauthorized"));
-                   core::Claims conn;
-                   conn.kind = core::TokenKind::connection;
-                   conn.name = login->name;
-                   conn.connection_id = new_connection_id();
-                   conn.expires_at = wall_ms() + options_.connection_token_ttl_ms;
-                   finish(HttpResponse::json(
-                       200, negotiate_body(conn.connection_id, secret_.signer()->sign(conn))));
-                 });
+  secret_.verify(
+      request_token(request, true).value_or(""), core::TokenKind::login,
+      [this, finish, stateful](Result<core::Claims> login) {
+        // A short plain body: the JS client shows it in its error message.
+        if (!login) return finish(HttpResponse::text(401, "Unauthorized"));
+        core::Claims conn;
+        conn.kind = core::TokenKind::connection;
+        conn.name = login->name;
+        conn.connection_id = new_connection_id();
+        conn.expires_at = wall_ms() + options_.connection_token_ttl_ms;
+        finish(HttpResponse::json(
+            200, negotiate_body(conn.connection_id, secret_.signer()->sign(conn), stateful)));
+      });
 }
 
 std::optional<HttpResponse> Gateway::on_upgrade(ConnId id, const HttpRequest& request) {
