@@ -37,15 +37,22 @@ export async function startProxy(targetPort) {
   return {
     port: server.address().port,
     get connections() { return pairs.size; },
-    // Resets every connection (RST both ways), holds new ones for `ms`, then lets them through.
-    async blip(ms) {
-      held = [];
+    // Resets every connection (RST both ways) and holds new ones until release().
+    cut() {
+      held = held || [];
       for (const { client, upstream } of [...pairs]) { client.resetAndDestroy(); upstream.resetAndDestroy(); }
       pairs.clear();
-      await new Promise((r) => setTimeout(r, ms));
-      const waiting = held;
+    },
+    release() {
+      const waiting = held || [];
       held = null;
       for (const go of waiting) go();
+    },
+    // A blip: cut, hold new connections for `ms`, let them through.
+    async blip(ms) {
+      this.cut();
+      await new Promise((r) => setTimeout(r, ms));
+      this.release();
     },
     // While on, the server's bytes are dropped (the client hears nothing, nothing is closed).
     swallowServerBytes(on) { swallow = on; },

@@ -9,7 +9,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as signalR from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
-import { startRedis, startGateway, startScheduler, login, uniqueName, eventually } from '../harness.mjs';
+import {
+  startRedis, startGateway, startScheduler, freePort, login, uniqueName, eventually,
+} from '../harness.mjs';
 import { startProxy, startNginx, metric } from './net_faults.mjs';
 
 const ROUND_MS = 1000;
@@ -163,6 +165,28 @@ test('a reconnect after the window passed falls back to a new connection', async
     await expectFallback(conn, proxy, () => proxy.blip(1500));
     assert.ok(await metric(gw.port, 'clickrace_gateway_reconnects_expired_total') >= 1);
     assert.ok(await metric(gw.port, 'clickrace_gateway_reconnects_refused_total') >= 1);
+  } finally {
+    await conn.stop();
+    proxy.close();
+    await gw.stop();
+  }
+});
+
+test('a reconnect that reaches a restarted gateway (token still fresh) falls back to a new connection', async () => {
+  const port = await freePort();
+  let gw = await gatewayUp({ CLICKRACE_GATEWAY_PORT: String(port) });
+  const proxy = await startProxy(port);
+  const conn = connect(`http://127.0.0.1:${proxy.port}/hub`, await login(`http://127.0.0.1:${port}`, uniqueName('srg')), false);
+  await conn.start();
+  try {
+    await conn.invoke('Click');
+    await expectFallback(conn, proxy, async () => {
+      proxy.cut();
+      await gw.stop('SIGKILL'); // gone with its buffers, no Close sent
+      gw = await gatewayUp({ CLICKRACE_GATEWAY_PORT: String(port) });
+      proxy.release(); // the reconnect's Sequence reaches a gateway that never held it
+    });
+    assert.ok(await metric(port, 'clickrace_gateway_reconnects_refused_total') >= 1);
   } finally {
     await conn.stop();
     proxy.close();

@@ -172,7 +172,8 @@ void Hub::on_message(ConnId id, std::string_view payload) {
   if (!c.handshaken) {
     // A stateful reconnect of a connection this gateway does not hold: end the socket so the
     // client retries once more, which then gets 404 and starts a new connection.
-    if (c.negotiated && c.opened_ms == c.last_received_ms && is_resume_attempt(payload)) {
+    if (c.negotiated && std::get<signalr::RecordReader>(c.reader).buffered() == 0 &&
+        is_resume_attempt(payload)) {
       ++metrics_.reconnects_refused;
       remember_lost(c.connection_id);
       c.closing = true;
