@@ -76,14 +76,22 @@ void Hub::on_close(ConnId id) {
 
 void Hub::evict(ConnId id) {
   auto it = conns_.find(id);
-  if (it == conns_.end()) return;
-  CR_LOG(info) << "closing " << it->second->connection_id
+  if (it == conns_.end() || it->second->evicted) return;
+  Connection& c = *it->second;
+  CR_LOG(info) << "closing " << c.connection_id
                << ": its account opened a newer connection beyond the cap";
-  close_with(*it->second,
-             "this account opened a newer connection elsewhere (at most " +
-                 std::to_string(sessions_->cap()) + " at once)",
-             false, kCloseNormal);
+  // No new clicks; the Close waits for the outcomes of the clicks already sent to Redis, so
+  // every click that counts is acknowledged first (invariant 1).
+  c.evicted = true;
+  if (c.clicks_in_flight == 0) close_evicted(c);
 }
+
+std::string Hub::eviction_reason() const {
+  return "this account opened a newer connection elsewhere (at most " +
+         std::to_string(sessions_->cap()) + " at once)";
+}
+
+void Hub::close_evicted(Connection& c) { close_with(c, eviction_reason(), false, kCloseNormal); }
 
 void Hub::send(Connection& c, std::string_view text) {
   if (c.closing) return;
@@ -197,10 +205,12 @@ void Hub::on_click(Connection& c, const std::optional<std::string>& invocation_i
     if (invocation_id) send(c, signalr::completion_error(*invocation_id, text));
   };
   if (clicks_stopped_) return reject(kShuttingDownError);
+  if (c.evicted) return reject(eviction_reason());
   if (!c.clicks.try_take(now())) {  // monotonic, like the bucket's start
     return reject(rate_limit_error(options_.max_clicks_per_s));
   }
-  if (auto err = batcher_->add(ClickRequest{c.id, c.player, invocation_id})) reject(*err);
+  if (auto err = batcher_->add(ClickRequest{c.id, c.player, invocation_id})) return reject(*err);
+  ++c.clicks_in_flight;
 }
 
 void Hub::on_get_round(Connection& c, const std::string& invocation_id) {
@@ -224,7 +234,12 @@ void Hub::on_get_round(Connection& c, const std::string& invocation_id) {
 void Hub::deliver(std::vector<ClickOutcome>& outcomes) {
   // Group per connection so k completions for one client travel as one WebSocket message.
   std::unordered_map<ConnId, std::string> out;
+  std::vector<Connection*> evicted_done;
   for (auto& o : outcomes) {
+    if (auto it = conns_.find(o.caller); it != conns_.end()) {
+      Connection& c = *it->second;
+      if (--c.clicks_in_flight == 0 && c.evicted) evicted_done.push_back(&c);
+    }
     if (!o.invocation_id) continue;
     std::string& buf = out[o.caller];
     if (o.result) {
@@ -237,6 +252,7 @@ void Hub::deliver(std::vector<ClickOutcome>& outcomes) {
     auto it = conns_.find(id);
     if (it != conns_.end()) send(*it->second, text);
   }
+  for (Connection* c : evicted_done) close_evicted(*c);
 }
 
 void Hub::broadcast(const std::string& frame) {
