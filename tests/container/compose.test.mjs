@@ -60,6 +60,12 @@ async function gatewayMetrics(n) {
   return r.body;
 }
 
+let gateway1Ip;
+async function ipOf(service) {
+  return (await must('podman', ['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}',
+    cname(service)])).out.trim();
+}
+
 async function redisCli(...args) {
   return (await must('podman', ['exec', cname('redis'), 'redis-cli', '--raw', ...args])).out.trim();
 }
@@ -175,7 +181,7 @@ after(async () => {
   appendFileSync(path.join(ARTIFACTS, 'container-timings.txt'), `${new Date().toISOString()}\n${summary}\n`);
 });
 
-test('the image: non-root, runtime libraries only, healthchecks work with its own tools', { skip: skipReason }, async () => {
+test('the image: non-root, runtime libraries only, healthchecks work with its own tools', { skip: skipReason || false }, async () => {
   const user = (await must('podman', ['image', 'inspect', '--format', '{{.Config.User}}', IMAGE])).out.trim();
   assert.match(user, /^10001(:10001)?$/, `image user ${user}`);
   const id = (await must('podman', ['exec', cname('gateway-1'), 'id', '-u'])).out.trim();
@@ -208,7 +214,7 @@ test('the image: non-root, runtime libraries only, healthchecks work with its ow
   timer.phase('image checks');
 });
 
-test('a round through nginx with players on both gateways', { skip: skipReason }, async () => {
+test('a round through nginx with players on both gateways', { skip: skipReason || false }, async () => {
   // Connect until both gateways hold players (the load balancer spreads them; usually 6 suffice).
   for (let i = 0; i < 6; i++) await newPlayer('ct');
   for (let i = 0; i < 24; i++) {
@@ -242,10 +248,11 @@ test('a round through nginx with players on both gateways', { skip: skipReason }
   timer.phase('round with players on both gateways');
 });
 
-test('a killed gateway: its players are served by the other one', { skip: skipReason }, async () => {
+test('a killed gateway: its players are served by the other one', { skip: skipReason || false }, async () => {
   const onFirst = metric(await gatewayMetrics(1), 'clickrace_gateway_connections');
   const before2 = metric(await gatewayMetrics(2), 'clickrace_gateway_connections_total');
   assert.ok(onFirst > 0);
+  gateway1Ip = await ipOf('gateway-1');
   const killedAt = Date.now();
   await must('podman', ['kill', '--signal', 'KILL', cname('gateway-1')]);
   // The players that were on gateway-1 notice and reconnect through nginx.
@@ -270,15 +277,29 @@ test('a killed gateway: its players are served by the other one', { skip: skipRe
   timer.phase(`kill gateway-1 (it was ${state} afterwards)`);
 });
 
-test('SIGTERM under click load: the gateway drains in its grace period, no acknowledged click lost', { skip: skipReason }, async () => {
-  // Both gateways up again (compose restarts a killed one: restart unless-stopped).
+test('SIGTERM under click load: the gateway drains in its grace period, no acknowledged click lost', { skip: skipReason || false }, async () => {
+  // Both gateways up again: gateway-1 started again (podman does not restart a container it
+  // killed itself).
+  for (const p of players) await p.conn.stop();  // the earlier players are done
+  const oldIp = gateway1Ip;
   const state = (await must('podman', ['inspect', '--format', '{{.State.Status}}', cname('gateway-1')])).out.trim();
   if (state !== 'running') await must('podman', ['start', cname('gateway-1')]);
   await eventually(async () => (await getInside(cname('gateway-1'), 8080, '/readyz')).status === 200, 60_000, 500);
+  const newIp = await ipOf('gateway-1');
+  if (newIp !== oldIp) {
+    // nginx resolves the upstream names once, at start: a gateway back on a new address is not
+    // reached until nginx restarts (README, "Run it with Docker/podman": known limitation).
+    console.log(`container: gateway-1 came back at ${newIp} (was ${oldIp}); restarting nginx, which resolves upstream names only at start`);
+    await must('podman', ['restart', cname('nginx')]);
+    await eventually(async () => (await fetch(`${base}/readyz`)).status === 200, 60_000, 500);
+  }
 
   // Fresh players, so their scores hold only this phase's clicks; some on each gateway.
   const loaders = [];
   for (let i = 0; i < 8; i++) loaders.push(await newPlayer('ld'));
+  for (let i = 0; i < 16 && metric(await gatewayMetrics(2), 'clickrace_gateway_connections') === 0; i++) {
+    loaders.push(await newPlayer('ld'));
+  }
   const onSecond = metric(await gatewayMetrics(2), 'clickrace_gateway_connections');
   assert.ok(onSecond > 0, 'gateway-2 holds some players');
 
@@ -314,12 +335,12 @@ test('SIGTERM under click load: the gateway drains in its grace period, no ackno
   assert.ok(ackedAll > ackedBefore, 'clicks were acknowledged after the stop too (served by gateway-1)');
   const n = await assertAckedEqualsStored(loaders);
   const kinds = [...new Set(errors.map((e) => e.replace(/\d+/g, 'N')))].slice(0, 5);
-  console.log(`container: gateway-2 (${onSecond} of 8 loaders) stopped in ${stopSeconds.toFixed(1)} s, exit ${exit}; ` +
+  console.log(`container: gateway-2 (${onSecond} of ${loaders.length} loaders) stopped in ${stopSeconds.toFixed(1)} s, exit ${exit}; ` +
     `${n} acknowledged clicks == stored in Redis; ${errors.length} refused (${kinds.join(' | ')})`);
   timer.phase('SIGTERM drain under load');
 });
 
-test('down -v leaves no container, network or volume', { skip: skipReason }, async () => {
+test('down -v leaves no container, network or volume', { skip: skipReason || false }, async () => {
   for (const p of players) await p.conn.stop().catch(() => {});
   for (const s of Object.keys(compose.services)) writeFileSync(path.join(ARTIFACTS, `container-${s}.log`), await logs(s));
   await must('podman-compose', composeCmd('down', '-v'), { env, timeoutMs: 120_000 });
