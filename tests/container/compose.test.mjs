@@ -186,6 +186,13 @@ test('the image: non-root, runtime libraries only, healthchecks work with its ow
   assert.match(user, /^10001(:10001)?$/, `image user ${user}`);
   const id = (await must('podman', ['exec', cname('gateway-1'), 'id', '-u'])).out.trim();
   assert.equal(id, '10001', 'the gateway runs as uid 10001');
+  // Our services run (and keep running: they were ready above) on a read-only root, no capabilities.
+  for (const s of ['gateway-1', 'gateway-2', 'scheduler-1', 'scheduler-2']) {
+    const ro = (await must('podman', ['inspect', '--format', '{{.HostConfig.ReadonlyRootfs}}', cname(s)])).out.trim();
+    assert.equal(ro, 'true', `${s} read-only root`);
+    const caps = (await must('podman', ['exec', cname(s), 'grep', 'CapEff', '/proc/self/status'])).out;
+    assert.match(caps, /CapEff:\s+0+\n/, `${s} has no capabilities`);
+  }
   // No build tools, no curl, no npm; every library the binaries load is there.
   const tools = await run('podman', ['run', '--rm', '--pull=never', IMAGE, 'bash', '-c',
     'for t in gcc g++ cc c++ cmake make ninja node npm curl wget apt-get; do command -v $t >/dev/null && echo $t; done; true']);
