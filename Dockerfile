@@ -45,6 +45,7 @@ WORKDIR /app
 EXPOSE 8080 8081
 # SIGTERM is the graceful stop of both services: the gateway stops accepting, answers every click
 # it has counted, sends Close{allowReconnect:true} and exits 0; the scheduler releases its lease.
-# Give it the grace period compose (15 s) and Kubernetes (30 s) give.
+# It takes at most CLICKRACE_SHUTDOWN_GRACE_MS (2 s) + 2 s: inside compose's stop_grace_period (15 s)
+# and the gateway pods' terminationGracePeriodSeconds (deploy/kubernetes).
 STOPSIGNAL SIGTERM
 CMD ["hub-gateway"]
