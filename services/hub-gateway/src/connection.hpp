@@ -38,6 +38,8 @@ struct Connection {
   bool handshaken = false;
   bool closing = false;  // a Close was sent or the socket is going: send nothing more
   int get_round_in_flight = 0;
+  int clicks_in_flight = 0;  // handed to the batcher, outcome not delivered yet
+  bool evicted = false;      // closed for a newer connection once clicks_in_flight is 0
   std::int64_t opened_ms;
   std::int64_t last_received_ms;
   std::int64_t last_sent_ms;

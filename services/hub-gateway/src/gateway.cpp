@@ -37,10 +37,6 @@ std::string random_hex_id() {
   return buf;
 }
 
-// A gateway confirms its connections in the per-account registry every third of this; a
-// gateway that died stops confirming and its entries stop counting after this long.
-constexpr std::chrono::milliseconds kPlayerSessionStale{30000};
-
 std::int64_t wall_ms() { return core::SystemClock::instance().now_ms(); }
 
 LoginLimits login_limits(const Options& o) {
@@ -97,7 +93,8 @@ Gateway::Gateway(asio::io_context& io, Options options)
       instance_(random_hex_id()),
       hub_(io, options_, metrics_, rounds_),
       sessions_(io, redis_, keys_, instance_, options_.max_connections_per_player,
-                kPlayerSessionStale, metrics_, [this](ConnId id) { hub_.evict(id); }),
+                std::chrono::milliseconds(options_.player_session_stale_ms), metrics_,
+                [this](ConnId id) { hub_.evict(id); }),
       batcher_(io, redis_, options_.key_prefix, batcher_limits(options_), metrics_,
                [this](std::vector<ClickOutcome>& out) { hub_.deliver(out); }),
       broadcaster_(

@@ -102,14 +102,24 @@ void Hub::destroy(Connection& c) {
 
 void Hub::evict(ConnId id) {
   auto it = conns_.find(id);
-  if (it == conns_.end()) return;
-  if (it->second->socket == 0) return destroy(*it->second);  // detached: nobody to tell
-  CR_LOG(info) << "closing " << it->second->connection_id
+  if (it == conns_.end() || it->second->evicted) return;
+  Connection& c = *it->second;
+  CR_LOG(info) << "closing " << c.connection_id
                << ": its account opened a newer connection beyond the cap";
-  close_with(*it->second,
-             "this account opened a newer connection elsewhere (at most " +
-                 std::to_string(sessions_->cap()) + " at once)",
-             false, kCloseNormal);
+  // No new clicks; the Close waits for the outcomes of the clicks already sent to Redis, so
+  // every click that counts is acknowledged first (invariant 1).
+  c.evicted = true;
+  if (c.clicks_in_flight == 0) close_evicted(c);
+}
+
+std::string Hub::eviction_reason() const {
+  return "this account opened a newer connection elsewhere (at most " +
+         std::to_string(sessions_->cap()) + " at once)";
+}
+
+void Hub::close_evicted(Connection& c) {
+  if (c.socket == 0) return destroy(c);  // detached: nobody to tell; its reconnect gets 404
+  close_with(c, eviction_reason(), false, kCloseNormal);
 }
 
 void Hub::send(Connection& c, std::string_view bytes) {
@@ -274,10 +284,12 @@ void Hub::on_click(Connection& c, const std::optional<std::string>& invocation_i
     send_tracked(c, std::move(out));
   };
   if (clicks_stopped_) return reject(kShuttingDownError);
+  if (c.evicted) return reject(eviction_reason());
   if (!c.clicks.try_take(now())) {  // monotonic, like the bucket's start
     return reject(rate_limit_error(options_.max_clicks_per_s));
   }
-  if (auto err = batcher_->add(ClickRequest{c.id, c.player, invocation_id})) reject(*err);
+  if (auto err = batcher_->add(ClickRequest{c.id, c.player, invocation_id})) return reject(*err);
+  ++c.clicks_in_flight;
 }
 
 void Hub::on_get_round(Connection& c, const std::string& invocation_id) {
@@ -313,7 +325,12 @@ void Hub::deliver(std::vector<ClickOutcome>& outcomes) {
     std::uint32_t count = 0;
   };
   std::unordered_map<ConnId, Batch> out;
+  std::vector<ConnId> evicted_done;  // ids: sending may destroy a connection
   for (auto& o : outcomes) {
+    if (auto it = conns_.find(o.caller); it != conns_.end()) {
+      Connection& c = *it->second;
+      if (--c.clicks_in_flight == 0 && c.evicted) evicted_done.push_back(c.id);
+    }
     if (!o.invocation_id) continue;
     auto it = conns_.find(o.caller);
     if (it == conns_.end()) continue;  // gone: its outcomes are dropped
@@ -330,6 +347,9 @@ void Hub::deliver(std::vector<ClickOutcome>& outcomes) {
   for (auto& [id, batch] : out) {
     auto it = conns_.find(id);
     if (it != conns_.end()) send_tracked(*it->second, std::move(batch.bytes), batch.count);
+  }
+  for (ConnId id : evicted_done) {
+    if (auto it = conns_.find(id); it != conns_.end()) close_evicted(*it->second);
   }
 }
 

@@ -98,6 +98,8 @@ class Hub {
   void close_with(Connection& c, std::optional<std::string_view> error, bool allow_reconnect,
                   std::uint16_t code);
   void tick();
+  std::string eviction_reason() const;
+  void close_evicted(Connection& c);
   std::int64_t now() const;
 
   asio::io_context& io_;

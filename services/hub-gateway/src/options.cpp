@@ -47,6 +47,11 @@ void register_options(core::OptionSet& set, Options& o) {
           "hub connections one account may hold at once over all gateways (a newer one closes "
           "the oldest)",
           1, 1000);
+  set.add(
+      "CLICKRACE_PLAYER_SESSION_STALE_MS", &o.player_session_stale_ms,
+      "per-account connection registry: confirmed every third of this, an entry unconfirmed for "
+      "half of it is evicted first",
+      300, 3'600'000);
   set.add("CLICKRACE_ALLOWED_ORIGINS", &o.allowed_origins,
           "comma-separated browser origins allowed to connect (empty = same origin only)");
   set.add_checked("CLICKRACE_LOG_LEVEL", &o.log_level, "trace|debug|info|warn|error|off",

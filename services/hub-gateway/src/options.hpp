@@ -32,6 +32,9 @@ struct Options {
   // Hub connections one account may hold at once over the whole fleet: a few tabs/devices. A
   // newer connection beyond it closes the account's oldest one (README "Fair play").
   int max_connections_per_player = 3;
+  // Each gateway confirms its connections in the per-account registry every third of this; a
+  // gateway's entries unconfirmed for half of it are the first evicted (it died or is stuck).
+  int64_t player_session_stale_ms = 30000;
   std::string allowed_origins;  // comma-separated; empty = same origin only
   std::string log_level = "info";
 
