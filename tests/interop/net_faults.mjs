@@ -21,8 +21,8 @@ export async function startProxy(targetPort) {
     const pair = { client, upstream };
     pairs.add(pair);
     client.on('data', (d) => upstream.write(d));
-    upstream.on('data', (d) => { if (!swallow) client.write(d); });
-    const end = () => { pairs.delete(pair); client.destroy(); upstream.destroy(); };
+    upstream.on('data', (d) => { if (!swallow && !client.destroyed) client.write(d); });
+    const end = () => { pairs.delete(pair); client.destroy(); if (!pair.halfOpen) upstream.destroy(); };
     client.on('close', end);
     upstream.on('close', () => { if (!swallow) end(); else pairs.delete(pair); });
     client.on('error', end);
@@ -37,10 +37,16 @@ export async function startProxy(targetPort) {
   return {
     port: server.address().port,
     get connections() { return pairs.size; },
-    // Resets every connection (RST both ways) and holds new ones until release().
-    cut() {
+    // Resets every connection (RST both ways) and holds new ones until release(). With
+    // halfOpen only the client's side is reset: the server still holds an open socket that has
+    // gone silent (a NAT or Wi-Fi change the server cannot see).
+    cut({ halfOpen = false } = {}) {
       held = held || [];
-      for (const { client, upstream } of [...pairs]) { client.resetAndDestroy(); upstream.resetAndDestroy(); }
+      for (const pair of [...pairs]) {
+        pair.halfOpen = halfOpen;
+        pair.client.resetAndDestroy();
+        if (!halfOpen) pair.upstream.resetAndDestroy();
+      }
       pairs.clear();
     },
     release() {

@@ -139,6 +139,34 @@ test('through nginx with two gateways: the reconnect reaches the gateway holding
   }
 });
 
+test('a reconnect while the gateway still holds the old socket (half-open) takes the connection over', async () => {
+  const gw = await gatewayUp();
+  const proxy = await startProxy(gw.port);
+  const base = `http://127.0.0.1:${gw.port}`;
+  const conn = connect(`http://127.0.0.1:${proxy.port}/hub`, await login(base, uniqueName('srh')), true);
+  let reconnecting = 0;
+  conn.onreconnecting(() => reconnecting++);
+  await conn.start();
+  try {
+    const id = conn.connectionId;
+    const results = await Promise.all(burst(conn, 5));
+    const inFlight = burst(conn, 5);
+    proxy.cut({ halfOpen: true }); // the gateway's socket stays open and silent
+    proxy.release();
+    results.push(...await Promise.all([...inFlight, ...burst(conn, 5)]));
+    assertCountedOnce(results);
+    assert.equal(reconnecting, 0);
+    assert.equal(conn.connectionId, id);
+    assert.equal(await metric(gw.port, 'clickrace_gateway_reconnects_resumed_total'), 1);
+    // The old socket was dropped by the gateway: one connection open.
+    assert.equal(await metric(gw.port, 'clickrace_gateway_connections'), 1);
+  } finally {
+    await conn.stop();
+    proxy.close();
+    await gw.stop();
+  }
+});
+
 // The fallback: the gateway no longer holds the connection, the reconnect gets 404, and the
 // official client starts a new connection (automatic reconnect: reconnecting, then reconnected).
 async function expectFallback(conn, proxy, cause) {
