@@ -96,8 +96,9 @@ void Hub::destroy(Connection& c) {
     resumable_.erase(c.connection_id);
     remember_lost(c.connection_id);
   }
-  sessions_->closed(c.id);
-  conns_.erase(c.id);  // pending click outcomes for it are dropped in deliver()
+  const ConnId key = c.id;  // a copy: erasing destroys `c`
+  sessions_->closed(key);
+  conns_.erase(key);  // pending click outcomes for it are dropped in deliver()
 }
 
 void Hub::evict(ConnId id) {
