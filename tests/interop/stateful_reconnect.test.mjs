@@ -12,6 +12,7 @@ import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import {
   startRedis, startGateway, startScheduler, freePort, login, uniqueName, eventually,
 } from '../harness.mjs';
+import WebSocket from 'ws';
 import { startProxy, startNginx, metric } from './net_faults.mjs';
 
 const ROUND_MS = 1000;
@@ -242,6 +243,72 @@ test('a reconnect after the replay buffer overflowed falls back to a new connect
   } finally {
     await conn.stop();
     proxy.close();
+    await gw.stop();
+  }
+});
+
+// Raw WebSockets: what negotiate offers, and who may resume a connection. The connection token
+// alone is not enough: the resuming upgrade needs the same player's login too.
+function upgrade(port, query, login) {
+  return new Promise((resolve) => {
+    const headers = login ? { Authorization: `Bearer ${login}` } : {};
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/hub?${query}`, { headers });
+    // Collected from the start: what the server sends on open may arrive with the 101.
+    ws.messages = [];
+    ws.waiters = [];
+    ws.on('message', (data) => {
+      const w = ws.waiters.shift();
+      if (w) w(data.toString()); else ws.messages.push(data.toString());
+    });
+    ws.on('open', () => resolve({ status: 101, ws }));
+    ws.on('unexpected-response', (req, res) => { resolve({ status: res.statusCode }); req.destroy(); });
+    ws.on('error', () => resolve({ status: 0 }));
+  });
+}
+
+function nextMessage(ws) {
+  if (ws.messages.length) return Promise.resolve(ws.messages.shift());
+  return new Promise((resolve) => ws.waiters.push(resolve));
+}
+
+test('negotiate offers stateful reconnect only when asked; only the same player resumes', async () => {
+  const gw = await gatewayUp();
+  const off = await gatewayUp({ CLICKRACE_STATEFUL_RECONNECT: 'false' });
+  try {
+    const base = `http://127.0.0.1:${gw.port}`;
+    const alice = await login(base, uniqueName('sra'));
+    const bob = await login(base, uniqueName('srb'));
+    const negotiate = async (port, query) => (await fetch(`http://127.0.0.1:${port}/hub/negotiate?negotiateVersion=1${query}`,
+      { method: 'POST', headers: { Authorization: `Bearer ${alice}` } })).json();
+    assert.equal('useStatefulReconnect' in await negotiate(gw.port, ''), false);
+    assert.equal('useStatefulReconnect' in await negotiate(off.port, '&useStatefulReconnect=true'), false);
+    const n = await negotiate(gw.port, '&useStatefulReconnect=true');
+    assert.equal(n.useStatefulReconnect, true);
+
+    const RS = '\x1e';
+    const first = await upgrade(gw.port, `id=${n.connectionToken}`, alice);
+    assert.equal(first.status, 101);
+    first.ws.send(`{"protocol":"json","version":2}${RS}`);
+    assert.equal(await nextMessage(first.ws), `{}${RS}`);
+    first.ws.send(`{"type":1,"invocationId":"1","target":"Click","arguments":[]}${RS}`);
+    let done;
+    do done = await nextMessage(first.ws); while (/"type":[68]/.test(done)); // skip Ping, Ack
+    assert.match(done, /"invocationId":"1","result":\{"round":\d+,"clicks":1\}/);
+    first.ws.terminate(); // no Close: the connection waits for its client
+    await eventually(async () => (await metric(gw.port, 'clickrace_gateway_connections')) === 0);
+
+    assert.equal((await upgrade(gw.port, `id=${n.connectionToken}`, bob)).status, 401, "another player's login");
+    assert.equal((await upgrade(gw.port, `id=${n.connectionToken}`, null)).status, 401, 'no login');
+    const again = await upgrade(gw.port, `id=${n.connectionToken}`, alice);
+    assert.equal(again.status, 101);
+    // No handshake on a resume: our Sequence first, then the unacknowledged completion again.
+    again.ws.send(`{"type":9,"sequenceId":2}${RS}`);
+    const text = await nextMessage(again.ws);
+    assert.ok(text.startsWith(`{"type":9,"sequenceId":1}${RS}`), text);
+    assert.match(text, /"invocationId":"1","result":\{"round":\d+,"clicks":1\}/);
+    again.ws.close();
+  } finally {
+    await off.stop();
     await gw.stop();
   }
 });
