@@ -18,10 +18,12 @@ bool OutboundLog::record(std::shared_ptr<const std::string> bytes, std::uint32_t
 void OutboundLog::ack(std::uint64_t sequence_id) {
   // An entry half acknowledged is kept whole: a replay starts at its first message and the
   // receiver skips the ones it has (ids at or below its latest).
-  while (!entries_.empty() && entries_.front().first + entries_.front().count - 1 <= sequence_id) {
-    bytes_ -= entries_.front().bytes->size();
-    entries_.pop_front();
+  auto done = entries_.begin();
+  while (done != entries_.end() && done->first + done->count - 1 <= sequence_id) {
+    bytes_ -= done->bytes->size();
+    ++done;
   }
+  entries_.erase(entries_.begin(), done);
 }
 
 std::uint64_t OutboundLog::resend_from() const {
