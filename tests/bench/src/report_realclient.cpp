@@ -51,7 +51,7 @@ double gateway_us(const nlohmann::json& j) {
   bool any = false;
   for (auto it = cpu.begin(); it != cpu.end(); ++it) {
     if (it.key() == "redis") continue;
-    sum += dbl((*it)["us_per_click"], 0);
+    sum += dbl(field(*it, {"us_per_click"}), 0);
     any = true;
   }
   return any ? sum : -1;
@@ -121,7 +121,7 @@ void print_realclient_tables(const std::vector<nlohmann::json>& results, const s
        "-------", "-------------------", "-------", "-------", "----------------");
   for (const auto* jp : runs) {
     const auto& j = *jp;
-    const auto& r = j["results"];
+    const auto& r = field(j, {"results"});
     auto [arr, conns, rate] = key_of(j);
     const double gw = gateway_us(j);
     std::string ratio = "";
@@ -132,15 +132,18 @@ void print_realclient_tables(const std::vector<nlohmann::json>& results, const s
     char what[80];
     std::snprintf(what, sizeof what, "%s, %s, %d x %.0f", kind_of(j).c_str(), arr.c_str(), conns,
                   rate);
-    const bool kept = r.value("generator_kept_up", false);
-    line(what, fmt(dbl(r["sent_per_s"]), "%.0f") + " / " + fmt(dbl(r["acked_per_s"]), "%.0f"),
-         fmt(dbl(r["server_cpu_us_per_click"]), "%.1f") + " (" +
-             fmt(dbl(r["server_cpu_marginal_us_per_click"]), "%.1f") + ")",
+    const bool kept = r.is_object() && r.value("generator_kept_up", false);
+    line(what,
+         fmt(dbl(field(r, {"sent_per_s"})), "%.0f") + " / " +
+             fmt(dbl(field(r, {"acked_per_s"})), "%.0f"),
+         fmt(dbl(field(r, {"server_cpu_us_per_click"})), "%.1f") + " (" +
+             fmt(dbl(field(r, {"server_cpu_marginal_us_per_click"})), "%.1f") + ")",
          fmt(gw, "%.1f") + " + " + fmt(redis_us(j), "%.1f"), ratio,
          fmt(dbl(field(r, {"latency_us", "p50"})) / 1e3, "%.1f") + " / " +
              fmt(dbl(field(r, {"latency_us", "p99"})) / 1e3, "%.1f") + " / " +
              fmt(dbl(field(r, {"latency_us", "p999"})) / 1e3, "%.1f"),
-         fmt(dbl(r["clicks_per_batch"]), "%.1f"), fmt(dbl(r["batches_of_1_pct"]), "%.0f"),
+         fmt(dbl(field(r, {"clicks_per_batch"})), "%.1f"),
+         fmt(dbl(field(r, {"batches_of_1_pct"})), "%.0f"),
          (r.contains("generator_kept_up") ? (kept ? "yes" : "NO") : "n/a") + std::string(" (") +
              fmt(dbl(field(r, {"send_lag_us", "p99"})) / 1e3, "%.1f") + " ms)");
   }
