@@ -41,6 +41,19 @@ Result<Reply> not_connected() { return make_error(std::string(kErrNotConnected))
 
 }  // namespace
 
+void NodeCall::command(std::vector<std::string> args, Client::Callback cb) const {
+  // Same connection, so ASKING is read right before the command.
+  if (asking)
+    client.command(
+        {"ASKING"}, [](Result<Reply>) {}, timeout);
+  client.command(std::move(args), std::move(cb), timeout);
+}
+
+void NodeCall::eval(const Script& script, std::vector<std::string> keys,
+                    std::vector<std::string> args, Client::Callback cb) const {
+  script.call(client, std::move(keys), std::move(args), std::move(cb), timeout, asking);
+}
+
 ClusterClient::ClusterClient(asio::io_context& io, ClusterOptions options)
     : io_(io), options_(std::move(options)), refresh_timer_(io), periodic_timer_(io) {}
 
@@ -111,8 +124,8 @@ void ClusterClient::command(std::string_view key, std::vector<std::string> args,
                             CallOptions call) {
   send(
       cluster::key_slot(key),
-      [args = std::move(args)](Client& c, milliseconds timeout, Callback done) {
-        c.command(args, std::move(done), timeout);
+      [args = std::move(args)](const NodeCall& node, Callback done) {
+        node.command(args, std::move(done));
       },
       std::move(cb), call);
 }
@@ -128,10 +141,8 @@ void ClusterClient::eval(const Script& script, std::vector<std::string> keys,
   }
   send(
       slot,
-      [script, keys = std::move(keys), args = std::move(args)](Client& c, milliseconds timeout,
-                                                               Callback done) {
-        script.call(c, keys, args, std::move(done), timeout);
-      },
+      [script, keys = std::move(keys), args = std::move(args)](
+          const NodeCall& node, Callback done) { node.eval(script, keys, args, std::move(done)); },
       std::move(cb), call);
 }
 
@@ -157,18 +168,13 @@ void ClusterClient::dispatch(std::shared_ptr<Attempt> a) {
   auto left = std::chrono::duration_cast<milliseconds>(a->deadline - now);
   milliseconds timeout = std::max(milliseconds(1), std::min(options_.node.command_timeout, left));
   ++n.counters.calls;
-  if (a->ask_to) {
-    a->ask_to.reset();
-    // Same connection, so it is read right before the command (ASKING covers one command).
-    n.client->command(
-        {"ASKING"}, [](Result<Reply>) {}, timeout);
-  }
+  NodeCall call{*n.client, timeout, a->ask_to.has_value()};
+  a->ask_to.reset();
   Op& op = a->op;
-  op(*n.client, timeout,
-     [this, w = std::weak_ptr<char>(alive_), a, from = *target](Result<Reply> r) mutable {
-       if (w.expired()) return;
-       finish(std::move(a), from, std::move(r));
-     });
+  op(call, [this, w = std::weak_ptr<char>(alive_), a, from = *target](Result<Reply> r) mutable {
+    if (w.expired()) return;
+    finish(std::move(a), from, std::move(r));
+  });
 }
 
 void ClusterClient::finish(std::shared_ptr<Attempt> a, const NodeAddress& from, Result<Reply> r) {

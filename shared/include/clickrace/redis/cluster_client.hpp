@@ -70,6 +70,18 @@ struct CallOptions {
   bool idempotent = false;                        // may be resent after "connection lost"/"timeout"
 };
 
+// What one attempt of a call runs on: the connection to the chosen node, the time left, and
+// whether it follows an ASK redirection (then every command on the slot must come right after
+// ASKING, which covers one command; command() and eval() do that).
+struct NodeCall {
+  Client& client;
+  std::chrono::milliseconds timeout;
+  bool asking = false;
+  void command(std::vector<std::string> args, Client::Callback cb) const;
+  void eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
+            Client::Callback cb) const;
+};
+
 // A Redis Cluster client on the one event loop: one reconnecting Client per primary (created
 // from the slot map, which comes from CLUSTER SLOTS), commands routed by the CRC16 slot of their
 // key, MOVED (map patched, command re-sent), ASK (ASKING + the command, once), and TRYAGAIN,
@@ -88,9 +100,9 @@ class ClusterClient {
  public:
   using Callback = Client::Callback;
   using Clock = std::chrono::steady_clock;
-  // One attempt of a call on the node chosen for it. Must call `done` exactly once (Client
-  // semantics) and may pipeline several commands (e.g. a script, then WAIT).
-  using Op = std::function<void(Client& node, std::chrono::milliseconds timeout, Callback done)>;
+  // One attempt of a call on the node chosen for it (see NodeCall). Must call `done` exactly
+  // once (Client semantics) and may pipeline several commands (e.g. a script, then WAIT).
+  using Op = std::function<void(const NodeCall& node, Callback done)>;
   using StateCallback = std::function<void(bool ready)>;
 
   ClusterClient(asio::io_context& io, ClusterOptions options);

@@ -29,8 +29,10 @@ class Script {
 
   // EVALSHA sha1 numkeys keys... args...; the callback semantics are Client::command()'s, and a
   // Lua error is an error Reply. The timeout applies to each attempt (so at most twice it overall).
+  // `asking`: each attempt (EVALSHA, and EVAL after NOSCRIPT) is sent right after ASKING, for a
+  // Redis Cluster ASK redirection (ASKING covers only the next command).
   void call(Client& client, std::vector<std::string> keys, std::vector<std::string> args,
-            Client::Callback cb, std::chrono::milliseconds timeout) const;
+            Client::Callback cb, std::chrono::milliseconds timeout, bool asking = false) const;
   void call(Client& client, std::vector<std::string> keys, std::vector<std::string> args,
             Client::Callback cb) const {
     call(client, std::move(keys), std::move(args), std::move(cb), client.options().command_timeout);

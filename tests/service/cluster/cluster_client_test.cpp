@@ -1,0 +1,296 @@
+#include <gtest/gtest.h>
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <iostream>
+#include <optional>
+
+#include "../redis/loop_helpers.hpp"
+#include "clickrace/redis/cluster_client.hpp"
+#include "redis_cluster.hpp"
+
+// The cluster client against a real 3-primary, 3-replica Redis Cluster on loopback.
+namespace clickrace::redis {
+namespace {
+
+using namespace std::chrono_literals;
+using cluster::key_slot;
+using test::RedisCluster;
+using test::RedisSync;
+
+ClusterOptions options_for(const std::string& seeds) {
+  ClusterOptions o;
+  o.seeds = *cluster::parse_seeds(seeds);
+  o.node.backoff_initial = 20ms;
+  o.node.backoff_max = 200ms;
+  o.node.connect_timeout = 500ms;
+  o.refresh_interval = 1s;
+  return o;
+}
+
+class ClusterClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    client.emplace(io, options_for(cluster.seeds()));
+    client->start();
+    ASSERT_TRUE(run_until(
+        io, [&] { return client->ready(); }, 20s))
+        << client->unready_reason() << '\n'
+        << cluster.diagnostics();
+  }
+
+  // Runs one call to completion on the loop.
+  Result<Reply> run(std::string_view key, std::vector<std::string> args, CallOptions call = {}) {
+    std::optional<Result<Reply>> out;
+    client->command(
+        key, std::move(args), [&](Result<Reply> r) { out.emplace(std::move(r)); }, call);
+    auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(call.timeout) + 10s;
+    EXPECT_TRUE(run_until(
+        io, [&] { return out.has_value(); }, limit));
+    if (!out) return make_error("test: no answer");
+    return std::move(*out);
+  }
+
+  // The value of `key` read directly from the node that owns its slot.
+  std::string stored(const std::string& key) {
+    RedisSync c(cluster.primary_of_slot(key_slot(key)));
+    return c.cmd({"GET", key}).str;
+  }
+
+  RedisCluster cluster;
+  asio::io_context io;
+  std::optional<ClusterClient> client;
+};
+
+TEST_F(ClusterClientTest, SlotMathMatchesTheServer) {
+  RedisSync c(cluster.ports().front());
+  for (const std::string& key :
+       std::vector<std::string>{"foo", "{user1}.a", "round:{p7}:scores", "x{}y",
+                                "clickrace:schedule", std::string("bin\0key", 7)}) {
+    EXPECT_EQ(c.cmd({"CLUSTER", "KEYSLOT", key}).integer, key_slot(key)) << key;
+  }
+}
+
+TEST_F(ClusterClientTest, CommandsReachEveryPrimary) {
+  EXPECT_EQ(client->slot_map().primaries().size(), 3u);
+  constexpr int kKeys = 300;
+  int answered = 0;
+  for (int i = 0; i < kKeys; ++i) {
+    std::string key = "key:" + std::to_string(i);
+    client->command(key, {"SET", key, "v" + std::to_string(i)}, [&](Result<Reply> r) {
+      EXPECT_TRUE(r.ok() && r->is_status()) << (r.ok() ? r->debug_string() : r.error().message);
+      ++answered;
+    });
+  }
+  ASSERT_TRUE(run_until(io, [&] { return answered == kKeys; }));
+  for (int i = 0; i < kKeys; ++i) {
+    std::string key = "key:" + std::to_string(i);
+    EXPECT_EQ(stored(key), "v" + std::to_string(i)) << key;
+  }
+  // Every primary got its share; nothing needed a redirection.
+  int primaries = 0;
+  for (const auto& n : client->nodes()) {
+    if (!n.primary) continue;
+    ++primaries;
+    EXPECT_TRUE(n.connected);
+    EXPECT_GT(n.counters.calls, 50u) << n.address.str();
+    EXPECT_EQ(n.counters.redirects, 0u);
+  }
+  EXPECT_EQ(primaries, 3);
+  EXPECT_EQ(client->metrics().moved, 0u);
+}
+
+TEST_F(ClusterClientTest, ScriptsRunOnTheirKeysSlot) {
+  Script script("redis.call('SET', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])");
+  std::optional<Result<Reply>> out;
+  client->eval(script, {"{p3}:a", "{p3}:n"}, {"hello"},
+               [&](Result<Reply> r) { out.emplace(std::move(r)); });
+  ASSERT_TRUE(run_until(io, [&] { return out.has_value(); }));
+  ASSERT_TRUE(out->ok()) << out->error().message;
+  EXPECT_EQ((*out)->integer(), 1) << (*out)->debug_string();
+  EXPECT_EQ(stored("{p3}:a"), "hello");
+  // Keys in different slots: refused before anything is sent.
+  out.reset();
+  client->eval(script, {"a", "b"}, {"x"}, [&](Result<Reply> r) { out.emplace(std::move(r)); });
+  ASSERT_TRUE(run_until(io, [&] { return out.has_value(); }));
+  ASSERT_TRUE(out->ok());
+  EXPECT_TRUE((*out)->is_error_code("CROSSSLOT")) << (*out)->debug_string();
+}
+
+TEST_F(ClusterClientTest, FollowsMovedAfterASlotMigration) {
+  const std::string key = "foo";
+  int slot = key_slot(key);
+  ASSERT_TRUE(run(key, {"SET", key, "before"}).ok());
+  int from = cluster.primary_of_slot(slot);
+  int to = 0;
+  for (int p : cluster.primary_ports()) {
+    if (p != from) to = p;
+  }
+  cluster.move_slot(slot, from, to);
+  EXPECT_EQ(cluster.primary_of_slot(slot, to), to);
+
+  auto r = run(key, {"GET", key});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->str(), "before");
+  EXPECT_GE(client->metrics().moved, 1u);
+  ASSERT_NE(client->slot_map().primary(slot), nullptr);
+  EXPECT_EQ(client->slot_map().primary(slot)->port, to);
+  // The map was patched: the next command goes straight to the new owner.
+  auto moved = client->metrics().moved;
+  ASSERT_TRUE(run(key, {"SET", key, "after"}).ok());
+  EXPECT_EQ(client->metrics().moved, moved);
+  RedisSync c(to);
+  EXPECT_EQ(c.cmd({"GET", key}).str, "after");
+}
+
+TEST_F(ClusterClientTest, FollowsAskDuringAMigration) {
+  const std::string tag = "{mig}";
+  int slot = key_slot(tag);
+  ASSERT_TRUE(run(tag + "a", {"SET", tag + "a", "1"}).ok());
+  int from = cluster.primary_of_slot(slot);
+  int to = cluster.primary_ports().front() == from ? cluster.primary_ports().back()
+                                                   : cluster.primary_ports().front();
+  cluster.migrate_begin(slot, from, to);
+  ASSERT_EQ(cluster.migrate_keys(slot, from, to), 1);  // {mig}a now lives on the target
+
+  // A migrated key and a new key: the source answers ASK, the client follows with ASKING.
+  auto r = run(tag + "a", {"GET", tag + "a"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->str(), "1") << r->debug_string();
+  ASSERT_TRUE(run(tag + "b", {"SET", tag + "b", "2"}).ok());
+  Script incr("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  std::optional<Result<Reply>> out;
+  client->eval(incr, {tag + "n"}, {"5"}, [&](Result<Reply> r) { out.emplace(std::move(r)); });
+  ASSERT_TRUE(run_until(io, [&] { return out.has_value(); }));
+  ASSERT_TRUE(out->ok());
+  EXPECT_EQ((*out)->integer(), 5) << (*out)->debug_string();
+  EXPECT_GE(client->metrics().asks, 3u);
+  EXPECT_EQ(client->metrics().moved, 0u);
+  // ASK does not change the map: the slot still belongs to the source until the end.
+  EXPECT_EQ(client->slot_map().primary(slot)->port, from);
+  RedisSync target(to);
+  target.cmd({"ASKING"});
+  EXPECT_EQ(target.cmd({"GET", tag + "b"}).str, "2");
+
+  cluster.migrate_end(slot, from, to);
+  r = run(tag + "b", {"GET", tag + "b"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->str(), "2");
+  EXPECT_EQ(client->slot_map().primary(slot)->port, to);
+}
+
+TEST_F(ClusterClientTest, RetriesTryAgainUntilTheMigrationEnds) {
+  const std::string tag = "{try}";
+  int slot = key_slot(tag);
+  ASSERT_TRUE(run(tag + "a", {"SET", tag + "a", "A"}).ok());
+  ASSERT_TRUE(run(tag + "b", {"SET", tag + "b", "B"}).ok());
+  int from = cluster.primary_of_slot(slot);
+  int to = cluster.primary_ports().front() == from ? cluster.primary_ports().back()
+                                                   : cluster.primary_ports().front();
+  cluster.migrate_begin(slot, from, to);
+  ASSERT_EQ(cluster.migrate_keys(slot, from, to, 1), 1);  // one of the two keys moved
+
+  // MGET over a slot split between two nodes gets TRYAGAIN; it is retried (not delivered)
+  // until the migration completes a moment later.
+  asio::steady_timer finish(io);
+  finish.expires_after(500ms);
+  finish.async_wait([&](const asio::error_code&) {
+    cluster.migrate_keys(slot, from, to);
+    cluster.migrate_end(slot, from, to);
+  });
+  CallOptions call;
+  call.timeout = 10s;
+  auto r = run(tag + "a", {"MGET", tag + "a", tag + "b"}, call);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_TRUE(r->is_array()) << r->debug_string();
+  EXPECT_EQ((*r)[0].str(), "A");
+  EXPECT_EQ((*r)[1].str(), "B");
+  EXPECT_GT(client->metrics().retries, 0u);
+}
+
+TEST_F(ClusterClientTest, TryAgainPastTheDeadlineIsDelivered) {
+  const std::string tag = "{late}";
+  int slot = key_slot(tag);
+  ASSERT_TRUE(run(tag + "a", {"SET", tag + "a", "A"}).ok());
+  ASSERT_TRUE(run(tag + "b", {"SET", tag + "b", "B"}).ok());
+  int from = cluster.primary_of_slot(slot);
+  int to = cluster.primary_ports().front() == from ? cluster.primary_ports().back()
+                                                   : cluster.primary_ports().front();
+  cluster.migrate_begin(slot, from, to);
+  ASSERT_EQ(cluster.migrate_keys(slot, from, to, 1), 1);
+  CallOptions call;
+  call.timeout = 300ms;
+  auto start = std::chrono::steady_clock::now();
+  auto r = run(tag + "a", {"MGET", tag + "a", tag + "b"}, call);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->is_error_code("TRYAGAIN")) << r->debug_string();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST_F(ClusterClientTest, FollowsAFailover) {
+  const std::string key = "foo";
+  int slot = key_slot(key);
+  ASSERT_TRUE(run(key, {"SET", key, "v0"}).ok());
+  int primary = cluster.primary_of_slot(slot);
+  int replica = cluster.replica_of(primary);
+  ASSERT_NE(replica, 0);
+  // WAIT: v0 is on the replica before the primary dies.
+  RedisSync(primary).cmd({"WAIT", "1", "2000"});
+
+  cluster.kill(primary);
+  auto killed = std::chrono::steady_clock::now();
+  EXPECT_TRUE(run_until(
+      io, [&] { return !client->ready(); }, 10s));
+  EXPECT_FALSE(client->unready_reason().empty());
+  // An idempotent command with a long deadline rides out the failover.
+  CallOptions call;
+  call.timeout = 30s;
+  call.idempotent = true;
+  auto r = run(key, {"GET", key}, call);
+  auto took = std::chrono::steady_clock::now() - killed;
+  ASSERT_TRUE(r.ok()) << r.error().message << '\n' << cluster.diagnostics();
+  EXPECT_EQ(r->str(), "v0");
+  std::cout << "[ cluster  ] GET answered "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+            << " ms after kill -9 of its primary\n";
+  EXPECT_TRUE(run_until(
+      io, [&] { return client->ready(); }, 20s))
+      << client->unready_reason();
+  ASSERT_NE(client->slot_map().primary(slot), nullptr);
+  EXPECT_EQ(client->slot_map().primary(slot)->port, replica);
+  EXPECT_GE(client->metrics().failovers, 1u);
+  bool counted = false;
+  for (const auto& n : client->nodes()) {
+    if (n.address.port == replica) counted = n.counters.failovers >= 1 && n.primary;
+  }
+  EXPECT_TRUE(counted);
+  ASSERT_TRUE(run(key, {"SET", key, "v1"}).ok());
+  EXPECT_EQ(RedisSync(replica).cmd({"GET", key}).str, "v1");
+}
+
+TEST_F(ClusterClientTest, NotReadyWhileSlotsAreUnserved) {
+  // A primary and its replica gone: a third of the slots has nobody.
+  int primary = cluster.primary_of_slot(key_slot("foo"));
+  int replica = cluster.replica_of(primary);
+  cluster.kill(replica);
+  cluster.kill(primary);
+  EXPECT_TRUE(run_until(
+      io, [&] { return !client->ready(); }, 10s));
+  EXPECT_NE(client->unready_reason(), "");
+  // A command to a dead slot fails once its deadline passes, with the last outcome.
+  CallOptions call;
+  call.timeout = 500ms;
+  auto start = std::chrono::steady_clock::now();
+  auto r = run("foo", {"GET", "foo"}, call);
+  EXPECT_FALSE(r.ok() && !r->is_error()) << r->debug_string();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  // Once the survivors mark the node failed, they report the cluster down.
+  EXPECT_TRUE(run_until(
+      io, [&] { return client->unready_reason() == "cluster state is not ok"; }, 20s))
+      << client->unready_reason();
+  EXPECT_FALSE(client->ready());
+}
+
+}  // namespace
+}  // namespace clickrace::redis
