@@ -392,6 +392,18 @@ std::string ClusterClient::unready_reason() const {
   return "";
 }
 
+NodeAddress ClusterClient::next_pubsub_node() {
+  std::vector<NodeAddress> known = options_.seeds;
+  for (const auto& s : map_.shards()) {
+    known.push_back(s.primary);
+    known.insert(known.end(), s.replicas.begin(), s.replicas.end());
+  }
+  std::sort(known.begin(), known.end());
+  known.erase(std::unique(known.begin(), known.end()), known.end());
+  if (known.empty()) return NodeAddress{options_.node.host, options_.node.port};
+  return known[next_pubsub_++ % known.size()];
+}
+
 std::vector<ClusterNodeStatus> ClusterClient::nodes() const {
   auto primaries = map_.primaries();
   std::vector<ClusterNodeStatus> out;

@@ -8,6 +8,7 @@
 
 #include "../redis/loop_helpers.hpp"
 #include "clickrace/redis/cluster_client.hpp"
+#include "clickrace/redis/subscriber.hpp"
 #include "redis_cluster.hpp"
 
 // The cluster client against a real 3-primary, 3-replica Redis Cluster on loopback.
@@ -290,6 +291,69 @@ TEST_F(ClusterClientTest, NotReadyWhileSlotsAreUnserved) {
       io, [&] { return client->unready_reason() == "cluster state is not ok"; }, 20s))
       << client->unready_reason();
   EXPECT_FALSE(client->ready());
+}
+
+TEST_F(ClusterClientTest, SubscriberMovesToAnotherNodeWhenItsNodeDies) {
+  Options base = options_for(cluster.seeds()).node;
+  Subscriber sub(io, base);
+  sub.set_address_source([&] {
+    auto a = client->next_pubsub_node();
+    return std::make_pair(a.host, a.port);
+  });
+  std::vector<std::string> got;
+  int subscribed = 0;
+  sub.on_message([&](const std::string&, const std::string& m) { got.push_back(m); });
+  sub.on_subscribed([&] { ++subscribed; });
+  sub.subscribe("events");
+  sub.start();
+  ASSERT_TRUE(run_until(io, [&] { return subscribed == 1; }));
+  CallOptions call;
+  call.timeout = 30s;
+  ASSERT_TRUE(run("events", {"PUBLISH", "events", "m1"}, call).ok());
+  ASSERT_TRUE(run_until(io, [&] { return got.size() == 1; }));
+
+  // The node holding the subscription dies; the subscriber moves on and subscribes again.
+  int on = 0;
+  for (int port : cluster.ports()) {
+    auto r = RedisSync(port).cmd({"PUBSUB", "NUMSUB", "events"});
+    if (r.elements.size() == 2 && r.elements[1].integer == 1) on = port;
+  }
+  ASSERT_NE(on, 0);
+  cluster.kill(on);
+  ASSERT_TRUE(run_until(
+      io, [&] { return subscribed == 2; }, 20s));
+  // A publish may have to wait for a failover (if the dead node was a primary).
+  ASSERT_TRUE(run("events", {"PUBLISH", "events", "m2"}, call).ok());
+  ASSERT_TRUE(run_until(io, [&] { return got.size() == 2; }));
+  EXPECT_EQ(got[1], "m2");
+}
+
+TEST(ClusterClientSingleNode, ServesEverySlotFromOneRedis) {
+  test::RedisServer server;
+  asio::io_context io;
+  ClusterOptions o = options_for("127.0.0.1:" + std::to_string(server.port()));
+  o.single_node = true;
+  ClusterClient client(io, o);
+  Script script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  client.preload_script(script.source());
+  client.start();
+  ASSERT_TRUE(run_until(io, [&] { return client.ready(); }));
+  int answered = 0;
+  for (int i = 0; i < 100; ++i) {
+    std::string key = "k" + std::to_string(i);
+    client.eval(script, {key}, {"2"}, [&](Result<Reply> r) {
+      EXPECT_TRUE(r.ok() && r->integer() == 2);
+      ++answered;
+    });
+  }
+  ASSERT_TRUE(run_until(io, [&] { return answered == 100; }));
+  EXPECT_EQ(RedisSync(server.port()).cmd({"GET", "k42"}).str, "2");
+  EXPECT_EQ(client.metrics().refreshes, 0u);  // no CLUSTER command on a plain Redis
+  // Its readiness follows the one connection.
+  server.kill();
+  EXPECT_TRUE(run_until(io, [&] { return !client.ready(); }));
+  server.start();
+  EXPECT_TRUE(run_until(io, [&] { return client.ready(); }));
 }
 
 }  // namespace

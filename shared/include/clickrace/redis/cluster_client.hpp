@@ -134,6 +134,10 @@ class ClusterClient {
   const ClusterMetrics& metrics() const { return metrics_; }
   std::vector<ClusterNodeStatus> nodes() const;
   const cluster::SlotMap& slot_map() const { return map_; }
+  // The next node to try for pub/sub, rotating over every node known (primaries, replicas,
+  // seeds): a cluster forwards PUBLISH to every node, so a subscriber may use any of them, and
+  // moves on when its node is gone (Subscriber::set_address_source).
+  cluster::NodeAddress next_pubsub_node();
   // Fetches the slot map again now (subject to min_refresh_gap).
   void refresh() { request_refresh(); }
   const ClusterOptions& options() const { return options_; }
@@ -172,6 +176,7 @@ class ClusterClient {
   bool refresh_again_ = false;
   bool refresh_armed_ = false;
   std::size_t next_source_ = 0;  // rotates the node asked for the map
+  std::size_t next_pubsub_ = 0;
   Clock::time_point last_refresh_{};
   asio::steady_timer refresh_timer_;  // a refresh postponed by min_refresh_gap
   asio::steady_timer periodic_timer_;
