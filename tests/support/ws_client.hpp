@@ -61,6 +61,7 @@ class WsClient {
   // Waits until the server closes (close frame or EOF); returns false on timeout.
   bool wait_closed(std::chrono::milliseconds timeout = 5s);
   void close_socket();
+  int native_handle() const { return fd_; }
 
  private:
   bool read_some(std::chrono::milliseconds timeout);

@@ -1,5 +1,7 @@
 #include "click_batch.hpp"
 
+#include <algorithm>
+
 namespace clickrace::gateway {
 
 void ClickBatch::add(ClickRequest request) {
@@ -11,11 +13,13 @@ void ClickBatch::add(ClickRequest request) {
 }
 
 std::vector<std::string> ClickBatch::script_args(const std::string& prefix,
-                                                 const std::string& batch_id) const {
+                                                 const std::string& batch_id,
+                                                 int clicks_per_s) const {
   std::vector<std::string> args;
-  args.reserve(2 + 2 * players_.size());
+  args.reserve(3 + 2 * players_.size());
   args.push_back(prefix);
   args.push_back(batch_id);
+  args.push_back(std::to_string(clicks_per_s));
   for (const auto& p : players_) {
     args.push_back(p.name);
     args.push_back(std::to_string(p.count));
@@ -24,17 +28,29 @@ std::vector<std::string> ClickBatch::script_args(const std::string& prefix,
 }
 
 std::vector<ClickOutcome> ClickBatch::complete(std::int64_t round,
-                                               const std::vector<std::int64_t>& totals) {
-  if (totals.size() != players_.size()) return fail("service unavailable");
-  // next[p]: the total to give the player's next click, starting at T-k+1.
+                                               const std::vector<PlayerGrant>& grants,
+                                               const std::string& rate_error) {
+  if (grants.size() != players_.size()) return fail("service unavailable");
+  // Per player: the first `granted` clicks in arrival order are counted and get T-g+1 … T; the
+  // rest exceeded the player's rate and were not stored.
   std::vector<std::int64_t> next(players_.size());
-  for (std::size_t p = 0; p < players_.size(); ++p) next[p] = totals[p] - players_[p].count + 1;
+  std::vector<std::int64_t> left(players_.size());
+  for (std::size_t p = 0; p < players_.size(); ++p) {
+    std::int64_t g = std::clamp<std::int64_t>(grants[p].granted, 0, players_[p].count);
+    next[p] = grants[p].total - g + 1;
+    left[p] = g;
+  }
   std::vector<ClickOutcome> out;
   out.reserve(requests_.size());
   for (std::size_t i = 0; i < requests_.size(); ++i) {
     std::size_t p = player_of_[i];
-    out.push_back(ClickOutcome{requests_[i].caller, std::move(requests_[i].invocation_id),
-                               ClickAck{round, next[p]++}});
+    Result<ClickAck> r = Error{rate_error};
+    if (left[p] > 0) {
+      --left[p];
+      r = ClickAck{round, next[p]++};
+    }
+    out.push_back(
+        ClickOutcome{requests_[i].caller, std::move(requests_[i].invocation_id), std::move(r)});
   }
   return out;
 }

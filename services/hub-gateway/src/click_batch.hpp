@@ -10,9 +10,10 @@
 // Assembly of one click.lua call from the clicks of one loop turn, and the distribution of its
 // reply back to the callers. Pure: no Redis, no sockets.
 //
-// Clicks of the same player are merged into one (name, k) pair. The script returns that player's
-// final total T; the player's clicks, in arrival order, are acknowledged T-k+1 … T, so every
-// caller sees its own, strictly increasing total.
+// Clicks of the same player are merged into one (name, k) pair. The script grants g <= k of them
+// (the player's rate over the whole fleet) and returns the player's final total T; the player's
+// first g clicks, in arrival order, are acknowledged T-g+1 … T, so every caller sees its own,
+// strictly increasing total, and the other k-g get the rate-limit error (they were not stored).
 namespace clickrace::gateway {
 
 using CallerId = std::uint64_t;  // the connection id
@@ -41,14 +42,21 @@ class ClickBatch {
   bool empty() const { return requests_.empty(); }
   std::size_t players() const { return players_.size(); }
 
-  // click.lua's ARGV: prefix, batch id, then (name, count) per distinct player, in first-seen
-  // order. The batch id makes the call idempotent (a resend gets the first run's reply).
-  std::vector<std::string> script_args(const std::string& prefix,
-                                       const std::string& batch_id) const;
+  // click.lua's ARGV: prefix, batch id, the per-player rate (clicks/s, 0 = unlimited), then
+  // (name, count) per distinct player, in first-seen order. The batch id makes the call
+  // idempotent (a resend gets the first run's reply).
+  std::vector<std::string> script_args(const std::string& prefix, const std::string& batch_id,
+                                       int clicks_per_s) const;
 
-  // The script answered {round, total_1, …}: one outcome per request, in arrival order.
-  // A reply of the wrong shape fails every click with "service unavailable".
-  std::vector<ClickOutcome> complete(std::int64_t round, const std::vector<std::int64_t>& totals);
+  struct PlayerGrant {
+    std::int64_t total = 0;    // the player's score after the batch
+    std::int64_t granted = 0;  // how many of its clicks were counted
+  };
+  // The script answered {round, total_1, granted_1, …}: one outcome per request, in arrival
+  // order; clicks beyond a player's grant fail with `rate_error`. A reply of the wrong shape
+  // fails every click with "service unavailable".
+  std::vector<ClickOutcome> complete(std::int64_t round, const std::vector<PlayerGrant>& grants,
+                                     const std::string& rate_error);
   // The call failed: every click gets `message`.
   std::vector<ClickOutcome> fail(const std::string& message);
 

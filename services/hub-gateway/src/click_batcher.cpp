@@ -29,6 +29,10 @@ std::string random_instance_id() {
 
 }  // namespace
 
+std::string rate_limit_error(int clicks_per_s) {
+  return "rate limit exceeded: at most " + std::to_string(clicks_per_s) + " clicks per second";
+}
+
 CallOutcome classify(const Result<redis::Reply>& reply) {
   if (reply) return CallOutcome::answered;
   const std::string& m = reply.error().message;
@@ -48,6 +52,7 @@ ClickBatcher::ClickBatcher(asio::io_context& io, redis::Client& redis, std::stri
       sink_(std::move(sink)),
       script_(bus::lua::click),
       instance_(random_instance_id()),
+      rate_error_(rate_limit_error(limits_.clicks_per_s)),
       poll_(io) {
   // Loaded on every Redis connect, before the client reports connected: EVALSHA never meets
   // NOSCRIPT, whose EVAL retry would let a later batch overtake an earlier one.
@@ -106,7 +111,7 @@ void ClickBatcher::flush() {
 
 void ClickBatcher::send(CallPtr call) {
   ++in_flight_;
-  auto args = call->batch.script_args(prefix_, call->id);
+  auto args = call->batch.script_args(prefix_, call->id, limits_.clicks_per_s);
   script_.call(
       redis_, {schedule_key_}, std::move(args),
       [this, call, alive = std::weak_ptr<char>(alive_)](Result<redis::Reply> reply) mutable {
@@ -209,10 +214,13 @@ void ClickBatcher::finish(ClickBatch& batch, Result<redis::Reply> reply) {
     CR_LOG(error) << "click script: unexpected reply " << reply->debug_string();
     outcomes = batch.fail(kUnavailableError);
   } else {
-    std::vector<std::int64_t> totals;
-    totals.reserve(reply->size() - 1);
-    for (std::size_t i = 1; i < reply->size(); ++i) totals.push_back((*reply)[i].integer());
-    outcomes = batch.complete((*reply)[0].integer(), totals);
+    std::vector<ClickBatch::PlayerGrant> grants;
+    grants.reserve(reply->size() / 2);
+    for (std::size_t i = 1; i + 1 < reply->size(); i += 2) {
+      grants.push_back({(*reply)[i].integer(), (*reply)[i + 1].integer()});
+    }
+    if (reply->size() % 2 == 0) grants.clear();  // {round, then pairs}: a stray element
+    outcomes = batch.complete((*reply)[0].integer(), grants, rate_error_);
   }
   for (const auto& o : outcomes) {
     if (o.result.ok()) {

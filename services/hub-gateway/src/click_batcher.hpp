@@ -42,6 +42,8 @@ enum class CallOutcome {
   closed,     // the client was closed (shutdown): give up
 };
 CallOutcome classify(const Result<redis::Reply>& reply);
+// The error a click beyond the player's rate gets (the same text locally and fleet-wide).
+std::string rate_limit_error(int clicks_per_s);
 
 class ClickBatcher {
  public:
@@ -55,6 +57,9 @@ class ClickBatcher {
     // How long an ambiguous batch is resent before its callers get "service unavailable".
     // Must stay well below click.lua's 60 s memory of batch ids (Options caps it at 30 s).
     std::chrono::milliseconds retry_window{10000};
+    // Each player's clicks per second over the whole fleet (click.lua's token bucket, with a
+    // burst of as many); 0 = unlimited.
+    int clicks_per_s = 0;
   };
 
   ClickBatcher(asio::io_context& io, redis::Client& redis, std::string key_prefix, Limits limits,
@@ -103,6 +108,7 @@ class ClickBatcher {
   Sink sink_;
   redis::Script script_;
   std::string instance_;  // random per process: batch ids never collide across gateways
+  std::string rate_error_;
   std::uint64_t next_seq_ = 1;
   ClickBatch pending_;
   bool flush_posted_ = false;

@@ -29,7 +29,7 @@ TrustedProxies trusted_proxies_or_throw(const std::string& list) {
   return *t;
 }
 
-// 64 random bits as hex: names this process's heartbeat channel.
+// 64 random bits as hex: names this process's own channels (heartbeat, kick).
 std::string random_hex_id() {
   std::random_device rd;
   std::uint64_t v = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
@@ -37,6 +37,10 @@ std::string random_hex_id() {
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
   return buf;
 }
+
+// A gateway confirms its connections in the per-account registry every third of this; a
+// gateway that died stops confirming and its entries stop counting after this long.
+constexpr std::chrono::milliseconds kPlayerSessionStale{30000};
 
 std::int64_t wall_ms() { return core::SystemClock::instance().now_ms(); }
 
@@ -56,6 +60,7 @@ ClickBatcher::Limits batcher_limits(const Options& o) {
   l.max_pending = static_cast<std::size_t>(o.max_pending_clicks);
   l.timeout = std::chrono::milliseconds(o.redis_timeout_ms);
   l.retry_window = std::chrono::milliseconds(o.click_retry_ms);
+  l.clicks_per_s = o.max_clicks_per_s;
   return l;
 }
 
@@ -83,13 +88,15 @@ Gateway::Gateway(asio::io_context& io, Options options)
       login_limiter_(options_.login_attempts_per_min / 60.0, options_.login_attempts_per_min),
       pool_(std::make_unique<WorkerPool>(static_cast<std::size_t>(options_.hash_threads), 256)),
       rounds_(redis_, keys_),
+      instance_(random_hex_id()),
       hub_(io, options_, metrics_, rounds_),
+      sessions_(io, redis_, keys_, instance_, options_.max_connections_per_player,
+                kPlayerSessionStale, metrics_, [this](ConnId id) { hub_.evict(id); }),
       batcher_(io, redis_, options_.key_prefix, batcher_limits(options_), metrics_,
                [this](std::vector<ClickOutcome>& out) { hub_.deliver(out); }),
       broadcaster_(io, redis_, keys_, metrics_,
                    [this](std::string_view, const std::string& frame) { hub_.broadcast(frame); }),
-      heartbeat_(io, redis_, subscriber_,
-                 keys_.prefix() + "gateway:" + random_hex_id() + ":heartbeat",
+      heartbeat_(io, redis_, subscriber_, keys_.gateway_heartbeat(instance_),
                  std::chrono::milliseconds(options_.heartbeat_ms), metrics_),
       server_(io, *this, ws_limits(options_)),
       timer_(io) {
@@ -99,7 +106,7 @@ Gateway::Gateway(asio::io_context& io, Options options)
                                  options_.fast_password_hash ? core::PasswordLimits::minimal()
                                                              : core::PasswordLimits::interactive(),
                                  metrics_);
-  hub_.attach(&server_, &batcher_);
+  hub_.attach(&server_, &batcher_, &sessions_);
   redis_.set_round_trip_hook([this](std::chrono::microseconds rtt) {
     metrics_.redis_latency_seconds.observe(static_cast<double>(rtt.count()) / 1e6);
   });
@@ -137,12 +144,15 @@ void Gateway::start(std::function<void(Result<int>)> on_listening) {
 // The subscriber's events go to the broadcaster (round events and its catch-up).
 void Gateway::subscribe_events() {
   std::string events = keys_.events();
+  std::string kick = sessions_.kick_channel();
   auto alive = std::weak_ptr<char>(alive_);
-  subscriber_.on_message([this, events, alive](const std::string& ch, const std::string& payload) {
-    if (alive.expired()) return;
-    if (ch == events) return broadcaster_.on_envelope(payload);
-    if (ch == heartbeat_.channel()) heartbeat_.on_message(payload);
-  });
+  subscriber_.on_message(
+      [this, events, kick, alive](const std::string& ch, const std::string& payload) {
+        if (alive.expired()) return;
+        if (ch == events) return broadcaster_.on_envelope(payload);
+        if (ch == heartbeat_.channel()) return heartbeat_.on_message(payload);
+        if (ch == kick) sessions_.on_kick(payload);
+      });
   subscriber_.on_state([this, alive](bool up) {
     if (alive.expired() || up) return;
     heartbeat_.reset();
@@ -155,7 +165,9 @@ void Gateway::subscribe_events() {
   });
   subscriber_.subscribe(events);
   subscriber_.subscribe(heartbeat_.channel());
+  subscriber_.subscribe(kick);
   heartbeat_.start();
+  sessions_.start();
 }
 
 // Local play without CLICKRACE_TOKEN_SECRET: the first gateway stores a random secret with

@@ -20,6 +20,7 @@
 #include "hub.hpp"
 #include "metrics.hpp"
 #include "options.hpp"
+#include "player_sessions.hpp"
 #include "rounds.hpp"
 #include "worker_pool.hpp"
 #include "ws_server.hpp"
@@ -73,7 +74,9 @@ class Gateway final : public WsHandler {
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<Accounts> accounts_;
   Rounds rounds_;
+  std::string instance_;  // random per process: names this gateway's own channels
   Hub hub_;
+  PlayerSessions sessions_;
   ClickBatcher batcher_;
   Broadcaster broadcaster_;
   Heartbeat heartbeat_;

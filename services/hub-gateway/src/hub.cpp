@@ -26,9 +26,10 @@ Hub::Hub(asio::io_context& io, const Options& options, Metrics& metrics, Rounds&
 
 Hub::~Hub() = default;
 
-void Hub::attach(WsServer* server, ClickBatcher* batcher) {
+void Hub::attach(WsServer* server, ClickBatcher* batcher, PlayerSessions* sessions) {
   server_ = server;
   batcher_ = batcher;
+  sessions_ = sessions;
 }
 
 std::int64_t Hub::now() const {
@@ -55,6 +56,7 @@ void Hub::on_open(ConnId id) {
   reserved_.erase(it);
   ++metrics_.connections;
   ++metrics_.connections_total;
+  sessions_->opened(id, c->player, c->connection_id);
   conns_.emplace(id, std::move(c));
 }
 
@@ -68,7 +70,19 @@ void Hub::on_close(ConnId id) {
   if (it == conns_.end()) return;
   connection_ids_.erase(it->second->connection_id);
   --metrics_.connections;
+  sessions_->closed(id);
   conns_.erase(it);  // pending click outcomes for it are dropped in deliver()
+}
+
+void Hub::evict(ConnId id) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  CR_LOG(info) << "closing " << it->second->connection_id
+               << ": its account opened a newer connection beyond the cap";
+  close_with(*it->second,
+             "this account opened a newer connection elsewhere (at most " +
+                 std::to_string(sessions_->cap()) + " at once)",
+             false, kCloseNormal);
 }
 
 void Hub::send(Connection& c, std::string_view text) {
@@ -183,9 +197,8 @@ void Hub::on_click(Connection& c, const std::optional<std::string>& invocation_i
     if (invocation_id) send(c, signalr::completion_error(*invocation_id, text));
   };
   if (clicks_stopped_) return reject(kShuttingDownError);
-  if (!c.clicks.try_take(core::SystemClock::instance().now_ms())) {
-    return reject("rate limit exceeded: at most " + std::to_string(options_.max_clicks_per_s) +
-                  " clicks per second");
+  if (!c.clicks.try_take(now())) {  // monotonic, like the bucket's start
+    return reject(rate_limit_error(options_.max_clicks_per_s));
   }
   if (auto err = batcher_->add(ClickRequest{c.id, c.player, invocation_id})) reject(*err);
 }

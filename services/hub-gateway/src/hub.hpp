@@ -13,6 +13,7 @@
 #include "connection.hpp"
 #include "metrics.hpp"
 #include "options.hpp"
+#include "player_sessions.hpp"
 #include "rounds.hpp"
 #include "ws_server.hpp"
 
@@ -26,7 +27,7 @@ class Hub {
   ~Hub();
 
   // Wiring that needs both sides: the server sends, the batcher stores clicks.
-  void attach(WsServer* server, ClickBatcher* batcher);
+  void attach(WsServer* server, ClickBatcher* batcher, PlayerSessions* sessions);
 
   std::size_t size() const { return conns_.size() + reserved_.size(); }
   // The upgrade was accepted: reserve the slot (counted against max connections).
@@ -35,6 +36,10 @@ class Hub {
   void on_open(ConnId id);
   void on_message(ConnId id, std::string_view payload);
   void on_close(ConnId id);
+  // The account opened a newer connection beyond its cap (PlayerSessions): Close with the
+  // reason and without allowReconnect (an official client then stays closed instead of
+  // reconnecting and evicting the newer one in turn).
+  void evict(ConnId id);
 
   // Click outcomes from the batcher: one WebSocket message per connection per batch.
   void deliver(std::vector<ClickOutcome>& outcomes);
@@ -69,6 +74,7 @@ class Hub {
   Rounds& rounds_;
   WsServer* server_ = nullptr;
   ClickBatcher* batcher_ = nullptr;
+  PlayerSessions* sessions_ = nullptr;
   std::unordered_map<ConnId, Reserved> reserved_;
   std::unordered_map<ConnId, std::unique_ptr<Connection>> conns_;
   std::unordered_set<std::string> connection_ids_;

@@ -59,6 +59,10 @@ std::string Metrics::render(bool redis_connected, bool subscribed) const {
           "WebSocket upgrades accepted");
   counter(o, "clickrace_gateway_connections_rejected_total", connections_rejected,
           "WebSocket upgrades refused");
+  counter(o, "clickrace_gateway_connections_evicted_total", connections_evicted,
+          "connections closed because their account opened a newer one beyond the cap");
+  counter(o, "clickrace_gateway_connections_evicting_total", connections_evicted_elsewhere,
+          "older connections (on any gateway) closed for a connection opened here");
   counter(o, "clickrace_gateway_handshakes_total", handshakes_ok, "SignalR handshakes completed");
   counter(o, "clickrace_gateway_handshakes_failed_total", handshakes_failed,
           "SignalR handshakes failed or timed out");

@@ -30,6 +30,9 @@ struct Metrics {
   std::int64_t connections = 0;            // gauge: open WebSocket connections
   std::uint64_t connections_total = 0;     // upgrades accepted
   std::uint64_t connections_rejected = 0;  // upgrades refused (auth, origin, limit)
+  // Per-account cap: our connections closed for a newer one, and others' evicted by ours.
+  std::uint64_t connections_evicted = 0;
+  std::uint64_t connections_evicted_elsewhere = 0;
   std::uint64_t handshakes_ok = 0;
   std::uint64_t handshakes_failed = 0;
   std::uint64_t clicks_accepted = 0;

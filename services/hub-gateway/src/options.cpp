@@ -34,8 +34,13 @@ void register_options(core::OptionSet& set, Options& o) {
       "HMAC key for tokens (>= 32 bytes); empty = generated once and shared through Redis");
   set.add("CLICKRACE_TOKEN_TTL_S", &o.token_ttl_s, "login token lifetime in seconds", 10,
           365LL * 86400);
-  set.add("CLICKRACE_MAX_CLICKS_PER_S", &o.max_clicks_per_s, "per-connection click rate limit", 1,
+  set.add("CLICKRACE_MAX_CLICKS_PER_S", &o.max_clicks_per_s,
+          "clicks per second per player over all connections and gateways (burst: as many)", 1,
           1'000'000);
+  set.add("CLICKRACE_MAX_CONNECTIONS_PER_PLAYER", &o.max_connections_per_player,
+          "hub connections one account may hold at once over all gateways (a newer one closes "
+          "the oldest)",
+          1, 1000);
   set.add("CLICKRACE_ALLOWED_ORIGINS", &o.allowed_origins,
           "comma-separated browser origins allowed to connect (empty = same origin only)");
   set.add_checked("CLICKRACE_LOG_LEVEL", &o.log_level, "trace|debug|info|warn|error|off",

@@ -26,7 +26,12 @@ struct Options {
   int64_t round_ms = 30000;     // only used by GetRound() before a schedule exists (display)
   std::string token_secret;     // empty = generated once and shared through Redis
   int64_t token_ttl_s = 86400;  // login token lifetime
-  int max_clicks_per_s = 20;    // per connection; a fast human does ~15/s
+  // Per player over the whole fleet (all connections, all gateways), with a burst of as many;
+  // a fast human does ~15/s.
+  int max_clicks_per_s = 20;
+  // Hub connections one account may hold at once over the whole fleet: a few tabs/devices. A
+  // newer connection beyond it closes the account's oldest one (README "Fair play").
+  int max_connections_per_player = 3;
   std::string allowed_origins;  // comma-separated; empty = same origin only
   std::string log_level = "info";
 

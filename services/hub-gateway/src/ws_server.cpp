@@ -6,6 +6,7 @@
 
 #include <asio/steady_timer.hpp>
 #include <chrono>
+#include <list>
 #include <unordered_map>
 
 #include <websocketpp/concurrency/none.hpp>
@@ -22,13 +23,24 @@ namespace {
 // Per-connection fields stored inside websocketpp's connection object.
 struct ConnBase {
   // websocketpp connection objects alive in this process: each owns at most one socket (the
-  // one waiting in accept has none yet), so this counts the client sockets held.
+  // one waiting in accept has none yet). `released` counts those whose socket we have already
+  // closed (evicted, over budget, aborted) but websocketpp has not freed yet, so
+  // live - released is the client sockets held.
   inline static std::size_t live = 0;
+  inline static std::size_t released = 0;
   ConnBase() { ++live; }
-  ~ConnBase() { --live; }
+  ~ConnBase() {
+    --live;
+    if (socket_released) --released;
+  }
   ConnBase(const ConnBase&) = delete;
   ConnBase& operator=(const ConnBase&) = delete;
+  static std::size_t sockets_held() { return live - released; }
 
+  bool socket_released = false;
+  // Accepted, but no complete HTTP request read yet (the opening handshake): while set, the
+  // connection sits in Impl::unanswered at this position and may be evicted for a newer one.
+  std::optional<std::list<std::weak_ptr<void>>::iterator> unanswered;
   ConnId id = 0;
   bool accepted = false;  // the upgrade was accepted: on_close is owed to the handler
   bool opened = false;
@@ -162,7 +174,8 @@ struct WsServer::Impl {
   std::unordered_map<ConnId, ConnPtr> open;
   ConnId next_id = 1;
   asio::steady_timer accept_pause;
-  std::uint64_t over_budget = 0;  // sockets closed at accept: the open-file budget was full
+  std::uint64_t over_budget = 0;  // sockets closed because the open-file budget was full
+  std::list<std::weak_ptr<void>> unanswered;  // oldest first: see admit()
 
   Impl(asio::io_context& io_, WsHandler& h, WsLimits l)
       : io(io_), handler(h), limits(l), accept_pause(io_) {}
@@ -190,8 +203,61 @@ struct WsServer::Impl {
                    << kAcceptPause.count() << " ms";
       return pause_accepting();
     }
-    con->start();
+    admit(con);
+    con->start();  // on a socket closed by admit(), its first read fails and ends it
     accept_next();
+  }
+
+  // The open-file budget and the socket options, applied to the socket accept() returned
+  // (websocketpp's socket-init hook runs before accept, on a socket with no descriptor yet).
+  // Beyond the budget the oldest socket still in its opening handshake (no complete request
+  // read: idle or slowloris peers) is closed to make room, so an idle flood cannot stop the
+  // gateway serving real requests; only when every held socket is an open WebSocket or an
+  // answered request is the new socket itself closed.
+  void admit(const ConnPtr& con) {
+    if (ConnBase::sockets_held() > limits.max_sockets) {
+      ConnPtr victim = oldest_unanswered();
+      if (over_budget++ % 1000 == 0) {
+        CR_LOG(warn) << "open-file budget full (" << limits.max_sockets << " client sockets): "
+                     << (victim ? "closing the oldest connection still in its handshake"
+                                : "closing new connections at once")
+                     << " (" << over_budget << " so far)";
+      }
+      release_socket(victim ? victim : con);
+      if (!victim) return;
+    }
+    tune_client_socket(con->get_raw_socket());
+    con->unanswered = unanswered.insert(unanswered.end(), con);
+  }
+
+  ConnPtr oldest_unanswered() {
+    while (!unanswered.empty()) {
+      auto con = std::static_pointer_cast<Server::connection_type>(unanswered.front().lock());
+      if (!con) {
+        unanswered.pop_front();
+        continue;
+      }
+      answered(*con);  // pops the front
+      if (!con->socket_released) return con;
+    }
+    return nullptr;
+  }
+
+  // A complete request was read (or the connection is gone): it is no longer evictable.
+  void answered(ConnBase& con) {
+    if (!con.unanswered) return;
+    unanswered.erase(*con.unanswered);
+    con.unanswered.reset();
+  }
+
+  void release_socket(const ConnPtr& con) {
+    if (!con->socket_released) {
+      con->socket_released = true;
+      ++ConnBase::released;
+    }
+    asio::error_code ignored;
+    con->get_raw_socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    con->get_raw_socket().close(ignored);
   }
 
   void pause_accepting() {
@@ -201,21 +267,6 @@ struct WsServer::Impl {
     });
   }
 
-  // Runs for every accepted socket, before websocketpp reads from it.
-  void on_socket(asio::ip::tcp::socket& socket) {
-    if (ConnBase::live > limits.max_sockets) {
-      if (over_budget++ % 1000 == 0) {
-        CR_LOG(warn) << "open-file budget full (" << limits.max_sockets
-                     << " client sockets): closing new connections at once (" << over_budget
-                     << " so far)";
-      }
-      asio::error_code ignored;
-      socket.close(ignored);  // websocketpp's first read fails and ends the connection
-      return;
-    }
-    tune_client_socket(socket);
-  }
-
   ConnPtr find(ConnId id) {
     auto it = open.find(id);
     return it == open.end() ? nullptr : it->second;
@@ -223,6 +274,7 @@ struct WsServer::Impl {
 
   void on_http(websocketpp::connection_hdl hdl) {
     ConnPtr con = server.get_con_from_hdl(hdl);
+    answered(*con);
     HttpRequest req = to_request(con, true);
     con->defer_http_response();
     auto reply = std::make_shared<HttpReply>([con](HttpResponse res) {
@@ -239,6 +291,7 @@ struct WsServer::Impl {
 
   bool on_validate(websocketpp::connection_hdl hdl) {
     ConnPtr con = server.get_con_from_hdl(hdl);
+    answered(*con);
     ConnId id = next_id++;
     con->id = id;
     std::optional<HttpResponse> refusal;
@@ -273,6 +326,7 @@ struct WsServer::Impl {
 
   void on_gone(websocketpp::connection_hdl hdl) {
     ConnPtr con = server.get_con_from_hdl(hdl);
+    answered(*con);
     if (!con->accepted) return;
     con->accepted = false;
     open.erase(con->id);
@@ -327,13 +381,9 @@ struct WsServer::Impl {
     return false;  // websocketpp must not answer too
   }
 
-  void abort(const ConnPtr& con) {
-    // Shutting the socket down fails the pending write and read; websocketpp then terminates
-    // the connection and calls the close handler.
-    asio::error_code ec;
-    con->get_raw_socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    con->get_raw_socket().close(ec);
-  }
+  // Shutting the socket down fails the pending write and read; websocketpp then terminates
+  // the connection and calls the close handler.
+  void abort(const ConnPtr& con) { release_socket(con); }
 };
 
 WsServer::WsServer(asio::io_context& io, WsHandler& handler, WsLimits limits)
@@ -349,9 +399,6 @@ WsServer::WsServer(asio::io_context& io, WsHandler& handler, WsLimits limits)
   Impl* impl = impl_.get();
   using websocketpp::lib::placeholders::_1;
   using websocketpp::lib::placeholders::_2;
-  s.set_socket_init_handler([impl](websocketpp::connection_hdl, asio::ip::tcp::socket& socket) {
-    impl->on_socket(socket);
-  });
   s.set_http_handler([impl](websocketpp::connection_hdl h) { impl->on_http(h); });
   s.set_validate_handler([impl](websocketpp::connection_hdl h) { return impl->on_validate(h); });
   s.set_open_handler([impl](websocketpp::connection_hdl h) { impl->on_open(h); });

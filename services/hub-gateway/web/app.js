@@ -38,6 +38,7 @@
     game: $("game"), round: $("round"), countdown: $("countdown"), countdownUnit: $("countdown-unit"), progress: $("progress-bar"),
     total: $("total-clicks"), click: $("click"), clickFx: $("click-fx"), myClicks: $("my-clicks"),
     toast: $("toast"), offlineBox: $("offline-box"), reconnect: $("reconnect"),
+    offlineReason: $("offline-reason"),
     board: $("leaderboard"), boardEmpty: $("leaderboard-empty"),
     result: $("result"), resultRound: $("result-round"), winners: $("winners"),
     moreWinners: $("more-winners"), winningClicks: $("winning-clicks"), youWon: $("you-won"),
@@ -66,7 +67,9 @@
   function fmtInt(n) { return Number(n || 0).toLocaleString("en-US"); }
   function plural(n, one, many) { return fmtInt(n) + " " + (n === 1 ? one : many); }
 
-  function setConn(state, label) {
+  function setConn(state, label, reason) {
+    el.offlineReason.textContent = reason || "Connection lost.";
+    el.reconnect.textContent = reason ? "Play here" : "Reconnect";
     el.conn.dataset.state = state;
     el.conn.textContent = label || state;
     el.offlineBox.hidden = !(state === "offline" && session);
@@ -266,6 +269,14 @@
     c.onclose(function (err) {
       if (gen !== connGen) return;
       if (authRejected || is401(err) || sessionExpired()) { showAuth("Your session expired. Please log in again."); return; }
+      // The server closed us for a newer connection of the same account (the per-account cap):
+      // say so, and reconnect only when the player asks (which closes the other tab in turn).
+      var m = err && /newer connection elsewhere \(at most (\d+) at once\)/.exec(err.message || "");
+      if (m) {
+        setConn("offline", "closed", "This tab was closed: your account is playing in another tab or device " +
+          "(at most " + m[1] + " at once).");
+        return;
+      }
       setConn("offline");
     });
 

@@ -179,6 +179,15 @@ void Connection::drop(const char* reason) {
   if (state_ != State::ready && state_ != State::connecting) return;
   bool was_ready = state_ == State::ready;
   CR_LOG(warn) << name_ << ": dropping the connection: " << reason;
+  // Abortive close (RST, SO_LINGER 0): what we wrote and the server has not taken is discarded
+  // here instead of being retransmitted for minutes after we gave up on it. So a command we
+  // drop (a click batch we will resend under the same id) can only still run if it already
+  // reached the server, which runs it the next time it runs at all — before or together with
+  // the resend, never after the server's memory of the batch id (docs/bus.md) has expired.
+  if (ctx_ && ctx_->c.fd >= 0) {
+    linger abortive{1, 0};
+    setsockopt(ctx_->c.fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+  }
   state_ = State::backoff;
   connect_timer_.cancel();
   // May be called from inside a hiredis callback: free at the next safe point.

@@ -26,7 +26,8 @@ std::string batch_id() {
 }
 
 TEST_F(ClickScript, NoScheduleAnswersNoRound) {
-  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "alice", "1"});
+  Reply r =
+      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "alice", "1"});
   ASSERT_TRUE(r.is_error());
   EXPECT_EQ(r.str, "NOROUND no round is running yet");
 }
@@ -35,18 +36,22 @@ TEST_F(ClickScript, BatchIsAttributedToTheCurrentRoundWithTotals) {
   int64_t now = redis_now();
   write_schedule(now - 5 * kLong - kLong / 2, kLong);  // round 6 is running
   Reply r = eval(bus::lua::click, {keys_.schedule()},
-                 {keys_.prefix(), batch_id(), "alice", "3", "bob", "2", "alice", "4"});
+                 {keys_.prefix(), batch_id(), "0", "alice", "3", "bob", "2", "alice", "4"});
   ASSERT_EQ(r.type, REDIS_REPLY_ARRAY) << r.str;
-  ASSERT_EQ(r.elements.size(), 4u);
+  ASSERT_EQ(r.elements.size(), 7u);  // round, then (total, granted) per pair
   EXPECT_EQ(r.elements[0].integer, 6);
   EXPECT_EQ(r.elements[1].integer, 3);
-  EXPECT_EQ(r.elements[2].integer, 2);
-  EXPECT_EQ(r.elements[3].integer, 7);
+  EXPECT_EQ(r.elements[2].integer, 3);
+  EXPECT_EQ(r.elements[3].integer, 2);
+  EXPECT_EQ(r.elements[4].integer, 2);
+  EXPECT_EQ(r.elements[5].integer, 7);
+  EXPECT_EQ(r.elements[6].integer, 4);
   EXPECT_EQ(cmd({"GET", keys_.total(6)}).str, "9");
   EXPECT_EQ(cmd({"ZSCORE", keys_.scores(6), "alice"}).str, "7");
   EXPECT_EQ(cmd({"ZSCORE", keys_.scores(6), "bob"}).str, "2");
 
-  Reply again = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "bob", "1"});
+  Reply again =
+      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "bob", "1"});
   EXPECT_EQ(again.elements.at(1).integer, 3);
   EXPECT_EQ(cmd({"GET", keys_.total(6)}).str, "10");
 }
@@ -54,7 +59,7 @@ TEST_F(ClickScript, BatchIsAttributedToTheCurrentRoundWithTotals) {
 TEST_F(ClickScript, RoundAgreesWithTheCppRoundMath) {
   int64_t now = redis_now();
   write_schedule(now - 123'456, 777, 40);
-  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "x", "1"});
+  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "x", "1"});
   int64_t after = redis_now();
   auto s = bus::schedule_from_hash(hgetall(cmd({"HGETALL", keys_.schedule()})));
   ASSERT_TRUE(s);
@@ -69,13 +74,13 @@ TEST_F(ClickScript, PendingChangeIsUsedOnceReached) {
   write_schedule(now - 1000 * kLong, kLong);
   cmd({"HSET", keys_.schedule(), "next_epoch", std::to_string(now - 1000), "next_len",
        std::to_string(kLong), "next_base", "500"});
-  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "a", "1"});
+  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "a", "1"});
   EXPECT_EQ(r.elements.at(0).integer, 500);
 }
 
 TEST_F(ClickScript, BeforeTheEpochCountsInTheFirstRound) {
   write_schedule(redis_now() + kLong, kLong, 1);
-  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "a", "2"});
+  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "a", "2"});
   EXPECT_EQ(r.elements.at(0).integer, 1);
 }
 
@@ -85,20 +90,26 @@ TEST_F(ClickScript, BadArgumentsAreRejectedAndWriteNothing) {
   const std::vector<std::vector<std::string>> bad = {
       {p},
       {p, "b1"},
-      {p, "b1", "alice"},
-      {p, "alice", "1"},  // no batch id
-      {p, "b1", "alice", "0"},
-      {p, "b1", "alice", "-1"},
-      {p, "b1", "alice", "1.5"},
-      {p, "b1", "alice", "abc"},
-      {p, "b1", "alice", "1e3"},
-      {p, "b1", "alice", "01"},
-      {p, "b1", "alice", "1000001"},
-      {p, "b1", "", "1"},
-      {p, "b1", std::string(65, 'n'), "1"},
-      {p, "b1", "ok", "1", "alice", "x"},  // one bad pair spoils the batch
-      {p, "", "alice", "1"},
-      {p, std::string(129, 'b'), "alice", "1"},
+      {p, "b1", "0"},
+      {p, "b1", "0", "alice"},
+      {p, "b1", "alice", "1"},  // no rate
+      {p, "0", "alice", "1"},   // no batch id
+      {p, "b1", "-1", "alice", "1"},
+      {p, "b1", "1.5", "alice", "1"},
+      {p, "b1", "abc", "alice", "1"},
+      {p, "b1", "99999999", "alice", "1"},
+      {p, "b1", "0", "alice", "0"},
+      {p, "b1", "0", "alice", "-1"},
+      {p, "b1", "0", "alice", "1.5"},
+      {p, "b1", "0", "alice", "abc"},
+      {p, "b1", "0", "alice", "1e3"},
+      {p, "b1", "0", "alice", "01"},
+      {p, "b1", "0", "alice", "1000001"},
+      {p, "b1", "0", "", "1"},
+      {p, "b1", "0", std::string(65, 'n'), "1"},
+      {p, "b1", "0", "ok", "1", "alice", "x"},  // one bad pair spoils the batch
+      {p, "", "0", "alice", "1"},
+      {p, std::string(129, 'b'), "0", "alice", "1"},
   };
   for (const auto& args : bad) {
     Reply r = eval(bus::lua::click, {keys_.schedule()}, args);
@@ -108,7 +119,7 @@ TEST_F(ClickScript, BadArgumentsAreRejectedAndWriteNothing) {
   EXPECT_TRUE(cmd({"GET", keys_.total(1)}).is_nil());
   EXPECT_EQ(cmd({"EXISTS", keys_.scores(1)}).integer, 0);
   EXPECT_TRUE(cmd({"GET", p + "clickbatch:b1"}).is_nil()) << "a rejected batch is not stored";
-  Reply ok = eval(bus::lua::click, {keys_.schedule()}, {p, "b1", "alice", "1000000"});
+  Reply ok = eval(bus::lua::click, {keys_.schedule()}, {p, "b1", "0", "alice", "1000000"});
   EXPECT_EQ(ok.elements.at(1).integer, 1000000);
 }
 
@@ -116,18 +127,19 @@ TEST_F(ClickScript, BadArgumentsAreRejectedAndWriteNothing) {
 // same id; Redis applies it at most once and answers with the reply of the first run.
 TEST_F(ClickScript, SameBatchIdIsAppliedOnceAndGetsTheSameReply) {
   write_schedule(redis_now() - 5 * kLong - kLong / 2, kLong);  // round 6
-  const std::vector<std::string> args{keys_.prefix(), "gw1:7", "alice", "3", "bob", "2"};
+  const std::vector<std::string> args{keys_.prefix(), "gw1:7", "0", "alice", "3", "bob", "2"};
   Reply first = eval(bus::lua::click, {keys_.schedule()}, args);
   ASSERT_EQ(first.type, REDIS_REPLY_ARRAY) << first.str;
-  Reply other = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), "gw2:7", "alice", "1"});
+  Reply other =
+      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), "gw2:7", "0", "alice", "1"});
   EXPECT_EQ(other.elements.at(1).integer, 4) << "another id is another batch";
 
   Reply again = eval(bus::lua::click, {keys_.schedule()}, args);
   ASSERT_EQ(again.type, REDIS_REPLY_ARRAY) << again.str;
-  ASSERT_EQ(again.elements.size(), 3u);
+  ASSERT_EQ(again.elements.size(), 5u);
   EXPECT_EQ(again.elements[0].integer, 6);
   EXPECT_EQ(again.elements[1].integer, 3);  // the first run's totals, not the current ones
-  EXPECT_EQ(again.elements[2].integer, 2);
+  EXPECT_EQ(again.elements[3].integer, 2);
   EXPECT_EQ(cmd({"ZSCORE", keys_.scores(6), "alice"}).str, "4");
   EXPECT_EQ(cmd({"ZSCORE", keys_.scores(6), "bob"}).str, "2");
   EXPECT_EQ(cmd({"GET", keys_.total(6)}).str, "6");
@@ -139,7 +151,7 @@ TEST_F(ClickScript, SameBatchIdIsAppliedOnceAndGetsTheSameReply) {
 
 TEST_F(ClickScript, AResentBatchKeepsItsRoundAfterTheRoundChanged) {
   write_schedule(redis_now() - 10, kLong);
-  const std::vector<std::string> args{keys_.prefix(), "gw1:1", "alice", "5"};
+  const std::vector<std::string> args{keys_.prefix(), "gw1:1", "0", "alice", "5"};
   Reply first = eval(bus::lua::click, {keys_.schedule()}, args);
   ASSERT_EQ(first.elements.at(0).integer, 1);
   write_schedule(redis_now() - 10, kLong, 9);  // round 9 runs now
@@ -150,7 +162,7 @@ TEST_F(ClickScript, AResentBatchKeepsItsRoundAfterTheRoundChanged) {
 }
 
 TEST_F(ClickScript, AnErrorIsNotStoredSoTheResendIsApplied) {
-  const std::vector<std::string> args{keys_.prefix(), "gw1:1", "alice", "2"};
+  const std::vector<std::string> args{keys_.prefix(), "gw1:1", "0", "alice", "2"};
   Reply early = eval(bus::lua::click, {keys_.schedule()}, args);
   ASSERT_TRUE(early.is_error());
   EXPECT_EQ(early.str.rfind("NOROUND", 0), 0u);

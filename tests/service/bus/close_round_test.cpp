@@ -240,8 +240,8 @@ TEST_F(CloseRound, RandomClicksMatchTheCppReference) {
     std::uniform_int_distribution<int> player(0, 14), count(1, trial == 0 ? 3 : 50);
     std::map<std::string, int64_t> expected;
     for (int batch = 0; batch < 10; ++batch) {
-      std::vector<std::string> args{keys_.prefix(),
-                                    "close:" + std::to_string(trial) + ":" + std::to_string(batch)};
+      std::vector<std::string> args{
+          keys_.prefix(), "close:" + std::to_string(trial) + ":" + std::to_string(batch), "0"};
       for (int i = 0; i < 8; ++i) {
         std::string name = "player" + std::to_string(player(rng));
         int n = count(rng);

@@ -1,30 +1,52 @@
-// The options every accepted client socket gets (ws_server.cpp applies them in websocketpp's
-// socket-init hook), checked on a real loopback connection.
+// The options every accepted client socket gets, read back (getsockopt) from the sockets the real
+// gateway process accepted: a socket option proven on a socket the test built says nothing about
+// the server's. (TCP_NODELAY was once set in websocketpp's socket-init hook, which runs before
+// accept on a socket with no descriptor: it never reached a client, and Nagle held every click
+// completion until the client's next click carried the ACK.)
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
 
-#include <asio/connect.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
+#include "gateway_fixture.hpp"
+#include "remote_socket.hpp"
 
-#include "socket_options.hpp"
-
-namespace clickrace::gateway {
+namespace clickrace::test {
 namespace {
 
-TEST(SocketOptions, AcceptedSocketsGetNoDelay) {
-  asio::io_context io;
-  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-  asio::ip::tcp::socket client(io), server(io);
-  client.connect(acceptor.local_endpoint());
-  acceptor.accept(server);
-  asio::ip::tcp::no_delay before;
-  server.get_option(before);
-  EXPECT_FALSE(before.value()) << "the kernel default; the test would prove nothing";
-  tune_client_socket(server);
-  asio::ip::tcp::no_delay after;
-  server.get_option(after);
-  EXPECT_TRUE(after.value());
+std::optional<int> gateway_nodelay(const Gateway& gw, int client_fd) {
+  std::optional<int> v;
+  // accept() may not have run yet when connect() returns: look again for a moment.
+  eventually([&] {
+    v = remote_socket_option(gw.proc->pid(), gw.port, local_port_of(client_fd), IPPROTO_TCP,
+                             TCP_NODELAY);
+    return v.has_value();
+  });
+  return v;
+}
+
+TEST(SocketOptions, TheGatewaysAcceptedHubSocketsHaveNoDelay) {
+  RedisServer redis;
+  Gateway gw(redis, "sockopt:", {{"CLICKRACE_TOKEN_SECRET", kTestSecret}});
+  ASSERT_GT(gw.port, 0) << gw.proc->output();
+  HubClient c;
+  ASSERT_EQ(c.connect(gw.port, register_and_login(gw.port, "Nagle")), "");
+  auto v = gateway_nodelay(gw, c.ws().native_handle());
+  ASSERT_TRUE(v) << "the gateway's socket for this client was not found (pidfd_getfd refused?)";
+  EXPECT_NE(*v, 0) << "TCP_NODELAY is off on the socket the gateway accepted";
+}
+
+TEST(SocketOptions, SetAtAcceptBeforeAnyRequestIsRead) {
+  RedisServer redis;
+  Gateway gw(redis, "sockopt2:", {{"CLICKRACE_TOKEN_SECRET", kTestSecret}});
+  ASSERT_GT(gw.port, 0) << gw.proc->output();
+  int fd = connect_loopback(gw.port);
+  ASSERT_GE(fd, 0);
+  auto v = gateway_nodelay(gw, fd);
+  ::close(fd);
+  ASSERT_TRUE(v);
+  EXPECT_NE(*v, 0);
 }
 
 }  // namespace
-}  // namespace clickrace::gateway
+}  // namespace clickrace::test

@@ -33,6 +33,17 @@ std::optional<Result<Reply>> run_command(asio::io_context& io, Client& c,
   return out;
 }
 
+// Server-side sockets of `port` in CLOSE-WAIT (their peer sent a FIN), as `ss` lists them.
+int server_sockets_in_close_wait(int port) {
+  std::string cmd = "ss -tanH state close-wait '( sport = :" + std::to_string(port) + " )'";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  int lines = 0;
+  for (int ch; (ch = fgetc(p)) != EOF;) lines += ch == '\n';
+  pclose(p);
+  return lines;
+}
+
 class RedisClientTest : public ::testing::Test {
  protected:
   RedisServer server;
@@ -177,6 +188,12 @@ TEST_F(RedisClientTest, TimesOutAgainstPausedServerThenRecovers) {
       },
       10s));
   EXPECT_FALSE(c.connected());
+  // Dropped with a reset, not a FIN: with a FIN our unsent bytes (a click batch) would be
+  // retransmitted for minutes and the stopped server's socket would sit in CLOSE-WAIT; after a
+  // reset it is gone, and nothing of ours can arrive late.
+  EXPECT_TRUE(run_until(
+      io, [&] { return server_sockets_in_close_wait(server.port()) == 0; }, 2s))
+      << server_sockets_in_close_wait(server.port()) << " server sockets in CLOSE-WAIT";
   // TCP connects to a stopped server still succeed (backlog); the handshake PING must not.
   run_until(
       io, [] { return false; }, 1200ms);

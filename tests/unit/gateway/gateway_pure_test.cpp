@@ -133,9 +133,9 @@ TEST(ClickBatch, MergesPlayersAndGivesEachCallerIncreasingTotals) {
   b.add({1, "alice", std::string("a3")});
   EXPECT_EQ(b.size(), 5u);
   EXPECT_EQ(b.players(), 2u);
-  EXPECT_EQ(b.script_args("P:", "gw:7"),
-            (std::vector<std::string>{"P:", "gw:7", "alice", "4", "bob", "1"}));
-  auto out = b.complete(7, {14, 3});  // alice had 10, now 14; bob now 3
+  EXPECT_EQ(b.script_args("P:", "gw:7", 20),
+            (std::vector<std::string>{"P:", "gw:7", "20", "alice", "4", "bob", "1"}));
+  auto out = b.complete(7, {{14, 4}, {3, 1}}, "rate");  // alice had 10, now 14; bob now 3
   ASSERT_EQ(out.size(), 5u);
   std::vector<std::int64_t> totals;
   for (auto& o : out) {
@@ -146,6 +146,29 @@ TEST(ClickBatch, MergesPlayersAndGivesEachCallerIncreasingTotals) {
   EXPECT_EQ(totals, (std::vector<std::int64_t>{11, 3, 12, 13, 14}));
   EXPECT_EQ(*out[0].invocation_id, "a1");
   EXPECT_FALSE(out[3].invocation_id);
+}
+
+// The fleet-wide rate granted only some of a player's clicks: the first ones in arrival order
+// are counted, the rest get the rate-limit error (they were not stored).
+TEST(ClickBatch, ClicksBeyondThePlayersGrantGetTheRateError) {
+  ClickBatch b;
+  b.add({1, "alice", std::string("a1")});
+  b.add({2, "bob", std::string("b1")});
+  b.add({3, "alice", std::string("a2")});
+  b.add({1, "alice", std::string("a3")});
+  auto out = b.complete(4, {{12, 1}, {0, 0}}, "rate limit exceeded");
+  ASSERT_EQ(out.size(), 4u);
+  ASSERT_TRUE(out[0].result);
+  EXPECT_EQ(out[0].result->clicks, 12);
+  EXPECT_EQ(out[1].result.error().message, "rate limit exceeded");
+  EXPECT_EQ(out[2].result.error().message, "rate limit exceeded");
+  EXPECT_EQ(out[3].result.error().message, "rate limit exceeded");
+  // A grant larger than the clicks sent (a corrupt reply) never acknowledges more than were sent.
+  ClickBatch c;
+  c.add({1, "x", std::string("1")});
+  auto over = c.complete(1, {{9, 5}}, "rate");
+  ASSERT_TRUE(over[0].result);
+  EXPECT_EQ(over[0].result->clicks, 9);
 }
 
 // Which failures leave a batch ambiguous (resend it with the same id) and which prove it never
@@ -166,7 +189,7 @@ TEST(ClickBatch, WrongReplyShapeAndFailureFailEveryClick) {
   ClickBatch b;
   b.add({1, "a", std::string("1")});
   b.add({2, "b", std::string("2")});
-  auto bad = b.complete(1, {5});
+  auto bad = b.complete(1, {{5, 1}}, "rate");
   ASSERT_EQ(bad.size(), 2u);
   EXPECT_FALSE(bad[0].result);
   ClickBatch c;

@@ -22,6 +22,17 @@ class Keys {
   // `name_key` is core::name_key(name) (lowercased).
   std::string user(std::string_view name_key) const { return p_ + "user:" + std::string(name_key); }
   std::string token_secret() const { return p_ + "token_secret"; }
+  // The hub connections of one account over the fleet (sessions.lua); `name` as in the token.
+  std::string player_connections(std::string_view name) const {
+    return p_ + "player:" + std::string(name) + ":conns";
+  }
+  // A gateway's own channels (instance: its random id).
+  std::string gateway_heartbeat(std::string_view instance) const {
+    return p_ + "gateway:" + std::string(instance) + ":heartbeat";
+  }
+  std::string gateway_kick(std::string_view instance) const {
+    return p_ + "gateway:" + std::string(instance) + ":kick";
+  }
 
  private:
   std::string round_key(int64_t round, const char* suffix) const {

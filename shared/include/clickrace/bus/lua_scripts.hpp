@@ -4,9 +4,14 @@
 // here under its file name. Exact KEYS/ARGV/replies: docs/bus.md "Scripts".
 namespace clickrace::bus::lua {
 
-// KEYS: P schedule. ARGV: P, name1, n1, name2, n2, ...  (n: integer 1..1000000)
-// Reply: {round, total_1, total_2, ...}. Errors: "NOROUND ...", "BADARG ...".
+// KEYS: P schedule. ARGV: P, batch id, rate (clicks/s per player, 0 = unlimited),
+// name1, n1, name2, n2, ...  (n: integer 1..1000000)
+// Reply: {round, total_1, granted_1, total_2, granted_2, ...}. Errors: "NOROUND ...", "BADARG ...".
 extern const char* const click;
+
+// KEYS: P player:<name>:conns. ARGV: op ("open" | "touch" | "close"), ... (docs/bus.md).
+// Reply: open → {member, evicted}; touch → 1 | 0 (evicted) | -1 (key gone); close → 0 | 1.
+extern const char* const sessions;
 
 // KEYS: P schedule. ARGV: len (ms, integer >= 1).
 // Reply: {epoch, len, base, next_epoch|0, next_len|0, next_base|0, now}. Error: "BADARG ...".

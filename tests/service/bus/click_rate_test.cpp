@@ -1,0 +1,93 @@
+// click.lua's per-player token bucket (DESIGN invariant 6) against a real redis-server: the same
+// bucket serves every batch of a player, whichever gateway sent it, so the accepted clicks over
+// any t seconds stay within rate·t + rate.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "bus_fixture.hpp"
+
+namespace clickrace::test {
+namespace {
+
+constexpr int64_t kLong = 1'000'000;  // rounds long enough that no boundary passes mid-test
+
+class ClickRate : public BusTest {
+ protected:
+  // One click.lua call; returns {total, granted} per pair.
+  std::vector<std::pair<int64_t, int64_t>> click(const std::string& batch, int rate,
+                                                 std::vector<std::string> pairs) {
+    std::vector<std::string> args{keys_.prefix(), batch, std::to_string(rate)};
+    args.insert(args.end(), pairs.begin(), pairs.end());
+    Reply r = eval(bus::lua::click, {keys_.schedule()}, args);
+    EXPECT_EQ(r.type, REDIS_REPLY_ARRAY) << r.str;
+    std::vector<std::pair<int64_t, int64_t>> out;
+    for (size_t i = 1; i + 1 < r.elements.size(); i += 2) {
+      out.emplace_back(r.elements[i].integer, r.elements[i + 1].integer);
+    }
+    return out;
+  }
+  std::string score(const std::string& name) { return cmd({"ZSCORE", keys_.scores(1), name}).str; }
+};
+
+TEST_F(ClickRate, ABurstBeyondTheBucketIsCutAndTheExcessIsNotStored) {
+  write_schedule(redis_now() - 10, kLong);
+  auto r = click("g1:1", 5, {"alice", "8", "bob", "2"});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0], std::make_pair(int64_t{5}, int64_t{5}));  // a burst of `rate`
+  EXPECT_EQ(r[1], std::make_pair(int64_t{2}, int64_t{2}));  // another player's own bucket
+  EXPECT_EQ(score("alice"), "5");
+  EXPECT_EQ(cmd({"GET", keys_.total(1)}).str, "7");
+
+  // Another gateway's batch right after: the same bucket, now empty.
+  auto empty = click("g2:1", 5, {"alice", "3"});
+  EXPECT_EQ(empty[0].second, 0);
+  EXPECT_EQ(empty[0].first, 0) << "nothing granted: no total";
+  EXPECT_EQ(score("alice"), "5");
+}
+
+TEST_F(ClickRate, TheBucketRefillsAtTheRateAndNeverBeyondOneBurst) {
+  write_schedule(redis_now() - 10, kLong);
+  ASSERT_EQ(click("g1:1", 10, {"alice", "10"})[0].second, 10);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  int64_t g = click("g1:2", 10, {"alice", "100"})[0].second;
+  EXPECT_GE(g, 4);  // ~5 tokens in 0.5 s (a slow machine may sleep longer: at most the cap)
+  EXPECT_LE(g, 10);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(click("g1:3", 10, {"alice", "100"})[0].second, 10) << "capped at one burst";
+}
+
+TEST_F(ClickRate, AResendGetsTheSameGrantAndTakesNoMoreTokens) {
+  write_schedule(redis_now() - 10, kLong);
+  auto first = click("g1:9", 5, {"alice", "4"});
+  auto again = click("g1:9", 5, {"alice", "4"});
+  EXPECT_EQ(first, again);
+  EXPECT_EQ(click("g1:10", 5, {"alice", "4"})[0].second, 1) << "the resend took no tokens";
+  EXPECT_EQ(score("alice"), "5");
+}
+
+// What a clock step back leaves behind: a bucket stamped in Redis's future. It must neither hand
+// out extra tokens nor lock the player out until the clock catches up.
+TEST_F(ClickRate, ABucketStampedInTheFutureIsReanchoredWithoutExtraTokens) {
+  write_schedule(redis_now() - 10, kLong);
+  std::string key = keys_.prefix() + "clickrate:alice";
+  cmd({"SET", key, "0," + std::to_string(redis_now() + 3'600'000)});
+  EXPECT_EQ(click("g1:1", 10, {"alice", "5"})[0].second, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  int64_t g = click("g1:2", 10, {"alice", "100"})[0].second;
+  EXPECT_GE(g, 5) << "refilling again from the step, not an hour later";
+  EXPECT_LE(g, 10);
+}
+
+TEST_F(ClickRate, RateZeroIsUnlimitedAndTheBucketKeyExpires) {
+  write_schedule(redis_now() - 10, kLong);
+  EXPECT_EQ(click("g1:1", 0, {"alice", "1000000"})[0].second, 1000000);
+  EXPECT_EQ(cmd({"EXISTS", keys_.prefix() + "clickrate:alice"}).integer, 0);
+  click("g1:2", 20, {"bob", "1"});
+  long long pttl = cmd({"PTTL", keys_.prefix() + "clickrate:bob"}).integer;
+  EXPECT_GT(pttl, 0);
+  EXPECT_LE(pttl, 2000) << "kept only until the bucket would be full again";
+}
+
+}  // namespace
+}  // namespace clickrace::test
