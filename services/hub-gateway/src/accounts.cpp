@@ -21,7 +21,7 @@ HttpResponse unavailable() { return HttpResponse::error(503, "service unavailabl
 
 }  // namespace
 
-Accounts::Accounts(asio::io_context& io, redis::Client& redis, const bus::Keys& keys,
+Accounts::Accounts(asio::io_context& io, redis::ClusterClient& redis, const bus::Keys& keys,
                    WorkerPool& pool, core::PasswordLimits limits, Metrics& metrics)
     : io_(io),
       redis_(redis),

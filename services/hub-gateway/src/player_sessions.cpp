@@ -5,9 +5,9 @@
 
 namespace clickrace::gateway {
 
-PlayerSessions::PlayerSessions(asio::io_context& io, redis::Client& redis, const bus::Keys& keys,
-                               std::string instance, int cap, std::chrono::milliseconds stale,
-                               Metrics& metrics, Evict evict)
+PlayerSessions::PlayerSessions(asio::io_context& io, redis::ClusterClient& redis,
+                               const bus::Keys& keys, std::string instance, int cap,
+                               std::chrono::milliseconds stale, Metrics& metrics, Evict evict)
     : io_(io),
       redis_(redis),
       keys_(keys),

@@ -24,6 +24,8 @@ struct ClusterClient::Attempt {
   std::optional<NodeAddress> ask_to;  // the next attempt goes there, after ASKING
   std::optional<Result<Reply>> last;  // the latest outcome, delivered if time runs out
   milliseconds delay{};
+  int wait_replicas = 0;
+  milliseconds wait_timeout{};
   asio::steady_timer timer;
 };
 
@@ -54,6 +56,61 @@ void NodeCall::eval(const Script& script, std::vector<std::string> keys,
   script.call(client, std::move(keys), std::move(args), std::move(cb), timeout, asking);
 }
 
+std::string render_cluster_metrics(const ClusterClient& client, const std::string& prefix) {
+  std::string o;
+  auto series = [&](const char* name, const char* type, const char* help) {
+    o += "# HELP " + prefix + name + " " + help + "\n# TYPE " + prefix + name + " " + type + "\n";
+  };
+  auto nodes = client.nodes();
+  auto per_node = [&](const char* name, const char* type, const char* help, auto value) {
+    series(name, type, help);
+    for (const auto& n : nodes) {
+      o += prefix + name + "{node=\"" + n.address.str() + "\"} " + std::to_string(value(n)) + "\n";
+    }
+  };
+  per_node("_redis_node_calls_total", "counter", "commands sent to the node (attempts)",
+           [](const ClusterNodeStatus& n) { return n.counters.calls; });
+  per_node("_redis_node_redirects_total", "counter", "MOVED/ASK answers from the node",
+           [](const ClusterNodeStatus& n) { return n.counters.redirects; });
+  per_node("_redis_node_failovers_total", "counter", "times the node was seen promoted to primary",
+           [](const ClusterNodeStatus& n) { return n.counters.failovers; });
+  per_node("_redis_node_not_replicated_total", "counter",
+           "answers a WAIT on the node did not confirm in time",
+           [](const ClusterNodeStatus& n) { return n.counters.not_replicated; });
+  per_node("_redis_node_up", "gauge", "1 when the connection to the node is up",
+           [](const ClusterNodeStatus& n) { return n.connected ? 1 : 0; });
+  per_node("_redis_node_primary", "gauge", "1 when the node serves slots in the map",
+           [](const ClusterNodeStatus& n) { return n.primary ? 1 : 0; });
+  series("_redis_slot_map_refreshes_total", "counter", "slot maps installed");
+  o += prefix + "_redis_slot_map_refreshes_total " + std::to_string(client.metrics().refreshes) +
+       "\n";
+  series("_redis_ready", "gauge", "1 when every slot is served and every primary reachable");
+  o += prefix + "_redis_ready " + std::string(client.ready() ? "1" : "0") + "\n";
+  return o;
+}
+
+Result<ClusterOptions> make_cluster_options(std::string_view seeds, const Options& node) {
+  ClusterOptions o;
+  o.node = node;
+  if (seeds.empty()) {
+    o.single_node = true;
+    o.seeds.push_back(NodeAddress{node.host, node.port});
+    return o;
+  }
+  if (node.db != 0) return make_error("redis cluster: a cluster has only database 0");
+  auto parsed = cluster::parse_seeds(seeds);
+  if (!parsed) return parsed.error();
+  o.seeds = std::move(*parsed);
+  return o;
+}
+
+Result<std::string> cluster_key_prefix(const std::string& prefix, bool cluster) {
+  if (!cluster || cluster::hash_tag(prefix + "x") != prefix + "x") return prefix;
+  if (prefix == "clickrace:") return std::string("{clickrace}:");
+  return make_error("on a Redis Cluster the key prefix needs a hash tag, e.g. {" + prefix +
+                    "} (every key of clickrace shares one slot)");
+}
+
 ClusterClient::ClusterClient(asio::io_context& io, ClusterOptions options)
     : io_(io), options_(std::move(options)), refresh_timer_(io), periodic_timer_(io) {}
 
@@ -63,6 +120,32 @@ ClusterClient::~ClusterClient() {
 }
 
 void ClusterClient::preload_script(std::string source) { scripts_.push_back(std::move(source)); }
+
+void ClusterClient::set_round_trip_hook(RoundTripHook hook) {
+  round_trip_ = std::move(hook);
+  for (auto& [key, n] : nodes_) n.client->set_round_trip_hook(round_trip_);
+}
+
+void Script::call(ClusterClient& client, std::vector<std::string> keys,
+                  std::vector<std::string> args, Client::Callback cb,
+                  const CallOptions& options) const {
+  client.eval(*this, std::move(keys), std::move(args), std::move(cb), options);
+}
+
+void Script::call(ClusterClient& client, std::vector<std::string> keys,
+                  std::vector<std::string> args, Client::Callback cb,
+                  std::chrono::milliseconds timeout) const {
+  CallOptions o;
+  o.timeout = timeout;
+  call(client, std::move(keys), std::move(args), std::move(cb), o);
+}
+
+void Script::call(ClusterClient& client, std::vector<std::string> keys,
+                  std::vector<std::string> args, Client::Callback cb) const {
+  call(client, std::move(keys), std::move(args), std::move(cb), client.options().command_timeout);
+}
+
+void Script::preload(ClusterClient& client) const { client.preload_script(source()); }
 
 void ClusterClient::start() {
   if (started_ || options_.seeds.empty()) return;
@@ -94,6 +177,7 @@ ClusterClient::Node& ClusterClient::node(const NodeAddress& address) {
   o.port = address.port;
   auto client = std::make_unique<Client>(io_, o);
   for (const auto& s : scripts_) client->preload_script(s);
+  if (round_trip_) client->set_round_trip_hook(round_trip_);
   client->on_state([this, w = std::weak_ptr<char>(alive_)](bool connected) {
     if (w.expired() || closed_) return;
     // A lost primary may be failing over; a first connection can fetch the first map.
@@ -111,6 +195,8 @@ void ClusterClient::send(int slot, Op op, Callback cb, CallOptions call) {
   auto a = std::make_shared<Attempt>(io_);
   a->slot = slot;
   a->op = std::move(op);
+  a->wait_replicas = call.wait_replicas;
+  a->wait_timeout = call.wait_timeout;
   a->cb = std::move(cb);
   a->idempotent = call.idempotent;
   auto timeout =
@@ -120,10 +206,11 @@ void ClusterClient::send(int slot, Op op, Callback cb, CallOptions call) {
   dispatch(std::move(a));
 }
 
-void ClusterClient::command(std::string_view key, std::vector<std::string> args, Callback cb,
-                            CallOptions call) {
+void ClusterClient::command(std::vector<std::string> args, Callback cb, CallOptions call) {
+  auto key = cluster::routing_key(args);
+  int slot = key ? cluster::key_slot(*key) : 0;
   send(
-      cluster::key_slot(key),
+      slot,
       [args = std::move(args)](const NodeCall& node, Callback done) {
         node.command(args, std::move(done));
       },
@@ -164,6 +251,16 @@ void ClusterClient::dispatch(std::shared_ptr<Attempt> a) {
     request_refresh();
     return retry_later(std::move(a));
   }
+  if (a->wait_replicas > 0 && !a->ask_to) {
+    // Durability is impossible while the slot's primary has too few replicas (e.g. just after
+    // a failover): refuse before running anything rather than apply and never acknowledge.
+    int replicas = map_.replica_count(a->slot);
+    if (replicas >= 0 && replicas < a->wait_replicas) {
+      request_refresh();
+      return deliver_later(io_, alive_, std::move(a->cb),
+                           make_error(std::string(kErrTooFewReplicas)));
+    }
+  }
   Node& n = node(*target);
   auto left = std::chrono::duration_cast<milliseconds>(a->deadline - now);
   milliseconds timeout = std::max(milliseconds(1), std::min(options_.node.command_timeout, left));
@@ -183,6 +280,9 @@ void ClusterClient::finish(std::shared_ptr<Attempt> a, const NodeAddress& from, 
   if (d.refresh) request_refresh();
   switch (d.next) {
     case cluster::Next::deliver:
+      if (a->wait_replicas > 0 && r.ok() && !r->is_error() && it != nodes_.end()) {
+        return await_replicas(it->second, std::move(a), std::move(r));
+      }
       a->cb(std::move(r));
       return;
     case cluster::Next::moved:
@@ -206,6 +306,50 @@ void ClusterClient::finish(std::shared_ptr<Attempt> a, const NodeAddress& from, 
       a->last = std::move(r);
       return retry_later(std::move(a));
   }
+}
+
+// Group WAIT: one WAIT at a time per node covers every write answered on that connection
+// before it was sent (WAIT counts the connection's writes), so the calls that finish while one
+// is in flight share the next. Nothing else on the connection waits behind more than one WAIT.
+void ClusterClient::await_replicas(Node& n, std::shared_ptr<Attempt> a, Result<Reply> r) {
+  n.durability.next.push_back(Durable{std::move(a->cb), std::move(r), a->wait_replicas});
+  n.durability.timeout = a->wait_timeout;
+  if (!n.durability.waiting) send_wait(n);
+}
+
+void ClusterClient::send_wait(Node& n) {
+  auto& d = n.durability;
+  d.covered = std::move(d.next);
+  d.next.clear();
+  d.waiting = true;
+  int want = 0;
+  for (const auto& c : d.covered) want = std::max(want, c.replicas);
+  std::string key = n.address.str();
+  // WAIT blocks up to its timeout on the server; the client allows that plus a command timeout.
+  n.client->command(
+      {"WAIT", std::to_string(want), std::to_string(d.timeout.count())},
+      [this, w = std::weak_ptr<char>(alive_), key](Result<Reply> r) {
+        if (w.expired()) return;
+        auto it = nodes_.find(key);
+        if (it == nodes_.end()) return;
+        Node& node = it->second;
+        auto done = std::move(node.durability.covered);
+        node.durability.covered.clear();
+        node.durability.waiting = false;
+        long long got = r.ok() && r->is_integer() ? r->integer() : -1;
+        for (auto& c : done) {
+          if (!r.ok()) {
+            c.cb(r.error());  // lost / timeout: ran, durability unknown
+          } else if (got < c.replicas) {
+            ++node.counters.not_replicated;
+            c.cb(make_error(std::string(kErrNotReplicated)));
+          } else {
+            c.cb(std::move(c.result));
+          }
+        }
+        if (!node.durability.next.empty() && !node.durability.waiting) send_wait(node);
+      },
+      d.timeout + options_.node.command_timeout);
 }
 
 void ClusterClient::retry_later(std::shared_ptr<Attempt> a) {

@@ -74,6 +74,13 @@ void SlotMap::set_primary(int slot, const NodeAddress& node) {
   owner_[slot] = index_of(node);
 }
 
+int SlotMap::replica_count(int slot) const {
+  const NodeAddress* p = primary(slot);
+  const Shard* s = shard_of(slot);
+  if (p == nullptr || s == nullptr || s->primary != *p) return -1;
+  return static_cast<int>(s->replicas.size());
+}
+
 int SlotMap::unassigned_slots() const {
   return static_cast<int>(std::count(owner_.begin(), owner_.end(), kNone));
 }

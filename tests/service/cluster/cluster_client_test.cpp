@@ -30,6 +30,18 @@ ClusterOptions options_for(const std::string& seeds) {
   return o;
 }
 
+// Polls `pred` (which may run the loop itself) for up to `limit`.
+template <typename Pred>
+bool eventually_on(asio::io_context& io, Pred pred, std::chrono::milliseconds limit = 20s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    run_until(
+        io, [] { return false; }, 200ms);
+  }
+  return true;
+}
+
 class ClusterClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -42,10 +54,10 @@ class ClusterClientTest : public ::testing::Test {
   }
 
   // Runs one call to completion on the loop.
-  Result<Reply> run(std::string_view key, std::vector<std::string> args, CallOptions call = {}) {
+  Result<Reply> run(std::vector<std::string> args, CallOptions call = {}) {
     std::optional<Result<Reply>> out;
     client->command(
-        key, std::move(args), [&](Result<Reply> r) { out.emplace(std::move(r)); }, call);
+        std::move(args), [&](Result<Reply> r) { out.emplace(std::move(r)); }, call);
     auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(call.timeout) + 10s;
     EXPECT_TRUE(run_until(
         io, [&] { return out.has_value(); }, limit));
@@ -79,7 +91,7 @@ TEST_F(ClusterClientTest, CommandsReachEveryPrimary) {
   int answered = 0;
   for (int i = 0; i < kKeys; ++i) {
     std::string key = "key:" + std::to_string(i);
-    client->command(key, {"SET", key, "v" + std::to_string(i)}, [&](Result<Reply> r) {
+    client->command({"SET", key, "v" + std::to_string(i)}, [&](Result<Reply> r) {
       EXPECT_TRUE(r.ok() && r->is_status()) << (r.ok() ? r->debug_string() : r.error().message);
       ++answered;
     });
@@ -122,7 +134,7 @@ TEST_F(ClusterClientTest, ScriptsRunOnTheirKeysSlot) {
 TEST_F(ClusterClientTest, FollowsMovedAfterASlotMigration) {
   const std::string key = "foo";
   int slot = key_slot(key);
-  ASSERT_TRUE(run(key, {"SET", key, "before"}).ok());
+  ASSERT_TRUE(run({"SET", key, "before"}).ok());
   int from = cluster.primary_of_slot(slot);
   int to = 0;
   for (int p : cluster.primary_ports()) {
@@ -131,7 +143,7 @@ TEST_F(ClusterClientTest, FollowsMovedAfterASlotMigration) {
   cluster.move_slot(slot, from, to);
   EXPECT_EQ(cluster.primary_of_slot(slot, to), to);
 
-  auto r = run(key, {"GET", key});
+  auto r = run({"GET", key});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->str(), "before");
   EXPECT_GE(client->metrics().moved, 1u);
@@ -139,7 +151,7 @@ TEST_F(ClusterClientTest, FollowsMovedAfterASlotMigration) {
   EXPECT_EQ(client->slot_map().primary(slot)->port, to);
   // The map was patched: the next command goes straight to the new owner.
   auto moved = client->metrics().moved;
-  ASSERT_TRUE(run(key, {"SET", key, "after"}).ok());
+  ASSERT_TRUE(run({"SET", key, "after"}).ok());
   EXPECT_EQ(client->metrics().moved, moved);
   RedisSync c(to);
   EXPECT_EQ(c.cmd({"GET", key}).str, "after");
@@ -148,7 +160,7 @@ TEST_F(ClusterClientTest, FollowsMovedAfterASlotMigration) {
 TEST_F(ClusterClientTest, FollowsAskDuringAMigration) {
   const std::string tag = "{mig}";
   int slot = key_slot(tag);
-  ASSERT_TRUE(run(tag + "a", {"SET", tag + "a", "1"}).ok());
+  ASSERT_TRUE(run({"SET", tag + "a", "1"}).ok());
   int from = cluster.primary_of_slot(slot);
   int to = cluster.primary_ports().front() == from ? cluster.primary_ports().back()
                                                    : cluster.primary_ports().front();
@@ -156,10 +168,10 @@ TEST_F(ClusterClientTest, FollowsAskDuringAMigration) {
   ASSERT_EQ(cluster.migrate_keys(slot, from, to), 1);  // {mig}a now lives on the target
 
   // A migrated key and a new key: the source answers ASK, the client follows with ASKING.
-  auto r = run(tag + "a", {"GET", tag + "a"});
+  auto r = run({"GET", tag + "a"});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->str(), "1") << r->debug_string();
-  ASSERT_TRUE(run(tag + "b", {"SET", tag + "b", "2"}).ok());
+  ASSERT_TRUE(run({"SET", tag + "b", "2"}).ok());
   Script incr("return redis.call('INCRBY', KEYS[1], ARGV[1])");
   std::optional<Result<Reply>> out;
   client->eval(incr, {tag + "n"}, {"5"}, [&](Result<Reply> r) { out.emplace(std::move(r)); });
@@ -175,7 +187,7 @@ TEST_F(ClusterClientTest, FollowsAskDuringAMigration) {
   EXPECT_EQ(target.cmd({"GET", tag + "b"}).str, "2");
 
   cluster.migrate_end(slot, from, to);
-  r = run(tag + "b", {"GET", tag + "b"});
+  r = run({"GET", tag + "b"});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->str(), "2");
   EXPECT_EQ(client->slot_map().primary(slot)->port, to);
@@ -184,8 +196,8 @@ TEST_F(ClusterClientTest, FollowsAskDuringAMigration) {
 TEST_F(ClusterClientTest, RetriesTryAgainUntilTheMigrationEnds) {
   const std::string tag = "{try}";
   int slot = key_slot(tag);
-  ASSERT_TRUE(run(tag + "a", {"SET", tag + "a", "A"}).ok());
-  ASSERT_TRUE(run(tag + "b", {"SET", tag + "b", "B"}).ok());
+  ASSERT_TRUE(run({"SET", tag + "a", "A"}).ok());
+  ASSERT_TRUE(run({"SET", tag + "b", "B"}).ok());
   int from = cluster.primary_of_slot(slot);
   int to = cluster.primary_ports().front() == from ? cluster.primary_ports().back()
                                                    : cluster.primary_ports().front();
@@ -202,7 +214,7 @@ TEST_F(ClusterClientTest, RetriesTryAgainUntilTheMigrationEnds) {
   });
   CallOptions call;
   call.timeout = 10s;
-  auto r = run(tag + "a", {"MGET", tag + "a", tag + "b"}, call);
+  auto r = run({"MGET", tag + "a", tag + "b"}, call);
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_TRUE(r->is_array()) << r->debug_string();
   EXPECT_EQ((*r)[0].str(), "A");
@@ -213,8 +225,8 @@ TEST_F(ClusterClientTest, RetriesTryAgainUntilTheMigrationEnds) {
 TEST_F(ClusterClientTest, TryAgainPastTheDeadlineIsDelivered) {
   const std::string tag = "{late}";
   int slot = key_slot(tag);
-  ASSERT_TRUE(run(tag + "a", {"SET", tag + "a", "A"}).ok());
-  ASSERT_TRUE(run(tag + "b", {"SET", tag + "b", "B"}).ok());
+  ASSERT_TRUE(run({"SET", tag + "a", "A"}).ok());
+  ASSERT_TRUE(run({"SET", tag + "b", "B"}).ok());
   int from = cluster.primary_of_slot(slot);
   int to = cluster.primary_ports().front() == from ? cluster.primary_ports().back()
                                                    : cluster.primary_ports().front();
@@ -223,7 +235,7 @@ TEST_F(ClusterClientTest, TryAgainPastTheDeadlineIsDelivered) {
   CallOptions call;
   call.timeout = 300ms;
   auto start = std::chrono::steady_clock::now();
-  auto r = run(tag + "a", {"MGET", tag + "a", tag + "b"}, call);
+  auto r = run({"MGET", tag + "a", tag + "b"}, call);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_TRUE(r->is_error_code("TRYAGAIN")) << r->debug_string();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
@@ -232,7 +244,7 @@ TEST_F(ClusterClientTest, TryAgainPastTheDeadlineIsDelivered) {
 TEST_F(ClusterClientTest, FollowsAFailover) {
   const std::string key = "foo";
   int slot = key_slot(key);
-  ASSERT_TRUE(run(key, {"SET", key, "v0"}).ok());
+  ASSERT_TRUE(run({"SET", key, "v0"}).ok());
   int primary = cluster.primary_of_slot(slot);
   int replica = cluster.replica_of(primary);
   ASSERT_NE(replica, 0);
@@ -248,7 +260,7 @@ TEST_F(ClusterClientTest, FollowsAFailover) {
   CallOptions call;
   call.timeout = 30s;
   call.idempotent = true;
-  auto r = run(key, {"GET", key}, call);
+  auto r = run({"GET", key}, call);
   auto took = std::chrono::steady_clock::now() - killed;
   ASSERT_TRUE(r.ok()) << r.error().message << '\n' << cluster.diagnostics();
   EXPECT_EQ(r->str(), "v0");
@@ -266,7 +278,7 @@ TEST_F(ClusterClientTest, FollowsAFailover) {
     if (n.address.port == replica) counted = n.counters.failovers >= 1 && n.primary;
   }
   EXPECT_TRUE(counted);
-  ASSERT_TRUE(run(key, {"SET", key, "v1"}).ok());
+  ASSERT_TRUE(run({"SET", key, "v1"}).ok());
   EXPECT_EQ(RedisSync(replica).cmd({"GET", key}).str, "v1");
 }
 
@@ -283,7 +295,7 @@ TEST_F(ClusterClientTest, NotReadyWhileSlotsAreUnserved) {
   CallOptions call;
   call.timeout = 500ms;
   auto start = std::chrono::steady_clock::now();
-  auto r = run("foo", {"GET", "foo"}, call);
+  auto r = run({"GET", "foo"}, call);
   EXPECT_FALSE(r.ok() && !r->is_error()) << r->debug_string();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   // Once the survivors mark the node failed, they report the cluster down.
@@ -309,7 +321,7 @@ TEST_F(ClusterClientTest, SubscriberMovesToAnotherNodeWhenItsNodeDies) {
   ASSERT_TRUE(run_until(io, [&] { return subscribed == 1; }));
   CallOptions call;
   call.timeout = 30s;
-  ASSERT_TRUE(run("events", {"PUBLISH", "events", "m1"}, call).ok());
+  ASSERT_TRUE(run({"PUBLISH", "events", "m1"}, call).ok());
   ASSERT_TRUE(run_until(io, [&] { return got.size() == 1; }));
 
   // The node holding the subscription dies; the subscriber moves on and subscribes again.
@@ -323,9 +335,52 @@ TEST_F(ClusterClientTest, SubscriberMovesToAnotherNodeWhenItsNodeDies) {
   ASSERT_TRUE(run_until(
       io, [&] { return subscribed == 2; }, 20s));
   // A publish may have to wait for a failover (if the dead node was a primary).
-  ASSERT_TRUE(run("events", {"PUBLISH", "events", "m2"}, call).ok());
+  ASSERT_TRUE(run({"PUBLISH", "events", "m2"}, call).ok());
   ASSERT_TRUE(run_until(io, [&] { return got.size() == 2; }));
   EXPECT_EQ(got[1], "m2");
+}
+
+TEST_F(ClusterClientTest, WaitForAReplicaBeforeTheAnswer) {
+  CallOptions call;
+  call.wait_replicas = 1;
+  call.wait_timeout = 2000ms;
+  call.timeout = 5s;
+  auto r = run({"SET", "durable", "1"}, call);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->is_status()) << r->debug_string();
+  int primary = cluster.primary_of_slot(key_slot("durable"));
+  int replica = cluster.replica_of(primary);
+  // Answered only once the replica has it.
+  RedisSync rs(replica);
+  rs.cmd({"READONLY"});
+  EXPECT_EQ(rs.cmd({"GET", "durable"}).str, "1");
+  // A script too (EVALSHA then WAIT, pipelined).
+  Script script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  std::optional<Result<Reply>> out;
+  script.call(
+      *client, {"durable:n"}, {"3"}, [&](Result<Reply> r) { out.emplace(std::move(r)); }, call);
+  ASSERT_TRUE(run_until(io, [&] { return out.has_value(); }));
+  ASSERT_TRUE(out->ok()) << out->error().message;
+  EXPECT_EQ((*out)->integer(), 3);
+
+  // Its replica stopped: the write runs on the primary, but the answer says "not replicated".
+  cluster.kill(replica);
+  call.wait_timeout = 300ms;
+  auto start = std::chrono::steady_clock::now();
+  r = run({"SET", "durable", "2"}, call);
+  ASSERT_FALSE(r.ok()) << r->debug_string();
+  EXPECT_EQ(r.error().message, kErrNotReplicated);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_EQ(RedisSync(primary).cmd({"GET", "durable"}).str, "2");  // it ran, unacknowledged
+  // Once the map shows the primary without a replica, calls are refused before they run.
+  std::optional<Result<Reply>> refused;
+  int attempt = 0;
+  EXPECT_TRUE(eventually_on(io, [&] {
+    client->refresh();
+    refused.emplace(run({"SET", "durable", "v" + std::to_string(++attempt)}, call));
+    return !refused->ok() && refused->error().message == kErrTooFewReplicas;
+  })) << (refused && !refused->ok() ? refused->error().message : "");
+  EXPECT_NE(RedisSync(primary).cmd({"GET", "durable"}).str, "v" + std::to_string(attempt));
 }
 
 TEST(ClusterClientSingleNode, ServesEverySlotFromOneRedis) {

@@ -156,6 +156,19 @@ TEST(SlotMap, RejectsMalformedReplies) {
   EXPECT_TRUE(bad(Reply::array({range(0, 5, {Reply::string("h:1")})})));
 }
 
+TEST(SlotMap, ReplicaCount) {
+  auto m = SlotMap::from_cluster_slots(
+      Reply::array({range(0, 100, {node("h", 1, "a"), node("h", 2, "b"), node("h", 3, "c")}),
+                    range(101, 16383, {node("h", 4, "d")})}),
+      kAsked);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->replica_count(0), 2);
+  EXPECT_EQ(m->replica_count(200), 0);
+  m->set_primary(50, NodeAddress{"h", 9});  // after a MOVED: not known
+  EXPECT_EQ(m->replica_count(50), -1);
+  EXPECT_EQ(SlotMap().replica_count(0), -1);
+}
+
 TEST(SlotMap, MovedPatchesOneSlot) {
   auto m = SlotMap::from_cluster_slots(three_shards(), kAsked);
   ASSERT_TRUE(m);

@@ -39,11 +39,26 @@ struct ClusterOptions {
   int max_redirects = 8;
 };
 
+// Prometheus text of a client's per-node counters (calls, redirections, failovers seen, WAITs
+// short, connected) and its refreshes, names starting with `prefix` (e.g. "clickrace_gateway").
+std::string render_cluster_metrics(const ClusterClient& client, const std::string& prefix);
+
+// The ClusterOptions of a service: `seeds` empty -> one plain Redis at `node`'s host/port
+// (single_node); else the seed list "host:port,..." (CLICKRACE_REDIS_CLUSTER), every node
+// reached with `node`'s credentials and timeouts.
+Result<ClusterOptions> make_cluster_options(std::string_view seeds, const Options& node);
+
+// The key prefix on a cluster: every key must carry one hash tag so each script touches one
+// slot. A prefix with a tag is kept; the default "clickrace:" becomes "{clickrace}:"; any other
+// prefix without a tag is an error (both services must agree on it). One Redis: unchanged.
+Result<std::string> cluster_key_prefix(const std::string& prefix, bool cluster);
+
 // Counters of one node (updated on the event loop). A service exports them per node.
 struct ClusterNodeMetrics {
-  std::uint64_t calls = 0;      // attempts sent to this node
-  std::uint64_t redirects = 0;  // MOVED/ASK answers it gave
-  std::uint64_t failovers = 0;  // times a refresh showed it promoted from replica to primary
+  std::uint64_t calls = 0;           // attempts sent to this node
+  std::uint64_t redirects = 0;       // MOVED/ASK answers it gave
+  std::uint64_t failovers = 0;       // times a refresh showed it promoted from replica to primary
+  std::uint64_t not_replicated = 0;  // answers a WAIT did not confirm in time
 };
 
 struct ClusterMetrics {
@@ -68,6 +83,14 @@ struct ClusterNodeStatus {
 struct CallOptions {
   std::chrono::steady_clock::duration timeout{};  // 0: the node command_timeout (one attempt)
   bool idempotent = false;                        // may be resent after "connection lost"/"timeout"
+  // Durability: the answer is held until `WAIT wait_replicas wait_timeout` on the same
+  // connection confirms it (one WAIT per node at a time covers every answer before it). Fewer
+  // replicas in time: the Result error kErrNotReplicated, the command ran on the primary but may
+  // be lost with it (a caller treats it like "connection lost": unresolved, never an
+  // acknowledgement). A slot whose primary the map shows with fewer replicas fails at once with
+  // kErrTooFewReplicas, nothing sent. 0: no WAIT.
+  int wait_replicas = 0;
+  std::chrono::milliseconds wait_timeout{1000};
 };
 
 // What one attempt of a call runs on: the connection to the chosen node, the time left, and
@@ -123,13 +146,25 @@ class ClusterClient {
 
   // Runs `op` on the primary of `slot`, following the cluster as described above.
   void send(int slot, Op op, Callback cb, CallOptions call);
-  // A command routed by `key` (the command's key; the caller names it).
-  void command(std::string_view key, std::vector<std::string> args, Callback cb,
-               CallOptions call = {});
+  // A command routed by its key (cluster::routing_key: args[1] for most commands, the first
+  // key of EVAL/EVALSHA); a key-less command goes to the primary of slot 0.
+  void command(std::vector<std::string> args, Callback cb, CallOptions call = {});
+  // The Client-compatible form: one deadline, no WAIT.
+  void command(std::vector<std::string> args, Callback cb, std::chrono::milliseconds timeout) {
+    CallOptions call;
+    call.timeout = timeout;
+    command(std::move(args), std::move(cb), call);
+  }
   // EVALSHA (EVAL after NOSCRIPT) routed by the keys' common slot; keys in different slots fail
   // at once with an error reply CROSSSLOT, as Redis would answer.
   void eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
             Callback cb, CallOptions call = {});
+
+  // Client-compatible names, so a service holds one type for a plain Redis and a cluster.
+  bool connected() const { return ready_; }
+  // Hooked into every node connection (also those created later).
+  void set_round_trip_hook(RoundTripHook hook);
+  const Options& options() const { return options_.node; }
 
   const ClusterMetrics& metrics() const { return metrics_; }
   std::vector<ClusterNodeStatus> nodes() const;
@@ -140,13 +175,25 @@ class ClusterClient {
   cluster::NodeAddress next_pubsub_node();
   // Fetches the slot map again now (subject to min_refresh_gap).
   void refresh() { request_refresh(); }
-  const ClusterOptions& options() const { return options_; }
+  const ClusterOptions& cluster_options() const { return options_; }
 
  private:
+  struct Durable {
+    Callback cb;
+    Result<Reply> result;
+    int replicas = 0;
+  };
+  struct Durability {
+    std::vector<Durable> covered;  // answered before the WAIT in flight was sent
+    std::vector<Durable> next;     // answered since: the next WAIT covers them
+    bool waiting = false;
+    std::chrono::milliseconds timeout{};
+  };
   struct Node {
     cluster::NodeAddress address;
     std::unique_ptr<Client> client;
     ClusterNodeMetrics counters;
+    Durability durability;
   };
   struct Attempt;
 
@@ -154,6 +201,8 @@ class ClusterClient {
   void dispatch(std::shared_ptr<Attempt> a);
   void finish(std::shared_ptr<Attempt> a, const cluster::NodeAddress& from, Result<Reply> r);
   void retry_later(std::shared_ptr<Attempt> a);
+  void await_replicas(Node& n, std::shared_ptr<Attempt> a, Result<Reply> r);
+  void send_wait(Node& n);
   void request_refresh();
   void do_refresh();
   void refreshed(const cluster::NodeAddress& from, Result<Reply> slots, Result<Reply> info);
@@ -182,6 +231,7 @@ class ClusterClient {
   asio::steady_timer periodic_timer_;
   ClusterMetrics metrics_;
   StateCallback on_state_;
+  RoundTripHook round_trip_;
   std::shared_ptr<char> alive_ = std::make_shared<char>();
 };
 

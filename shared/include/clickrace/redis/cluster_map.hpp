@@ -35,6 +35,8 @@ class SlotMap {
   // A MOVED redirection: `slot` is now served by `node`. (Replica lists are left as they were.)
   void set_primary(int slot, const NodeAddress& node);
 
+  // Replicas listed for the primary serving `slot`; -1 when unknown (a MOVED since the refresh).
+  int replica_count(int slot) const;
   int unassigned_slots() const;
   bool complete() const { return unassigned_slots() == 0; }
   bool empty() const { return unassigned_slots() == kSlotCount; }
