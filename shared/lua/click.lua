@@ -74,6 +74,11 @@ local id = base
 if now >= epoch then
   id = base + math.floor((now - epoch) / len)
 end
+-- Closed-mark guard (docs/bus.md "Redis data loss and clock steps"): never into a round that has
+-- already closed. Redis's clock stepped back (or a schedule was re-created behind the mark):
+-- the click counts in the next open round instead.
+local closed_mark = tonumber(redis.call('GET', P .. 'closed'))
+if closed_mark and id <= closed_mark then id = closed_mark + 1 end
 
 local ids = string.format('%d', id)
 local scores = P .. 'round:' .. ids .. ':scores'

@@ -1,7 +1,11 @@
 -- schedule.lua: creates the round schedule, plans length changes, promotes reached changes,
--- cancels a pending change when the length goes back before it is reached.
--- KEYS[1] = P schedule.  ARGV[1] = len (ms, integer >= 1).
--- Reply: {epoch, len, base, next_epoch|0, next_len|0, next_base|0, now}.
+-- cancels a pending change when the length goes back before it is reached. Also the leader's
+-- snapshot of the state it plans closes from: schedule, closed mark and Redis TIME, read at once.
+-- KEYS[1] = P schedule, KEYS[2] = P closed (optional).  ARGV[1] = len (ms, integer >= 1).
+-- Reply: {epoch, len, base, next_epoch|0, next_len|0, next_base|0, now, created (1|0),
+--         closed|0, prev_epoch|0, prev_len|0, prev_base|0}.
+-- A schedule created while a closed mark exists (the schedule alone was lost: DEL, a partial
+-- restore) numbers on after the mark (base = closed + 1), so no new round reuses a closed id.
 -- Error: "BADARG ..." on a bad length.
 local want = ARGV[1]
 if want == nil or not string.match(want, '^[1-9][0-9]*$') or #want > 12 then
@@ -14,11 +18,18 @@ local function d(x) return string.format('%d', x) end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
+local closed = false
+if KEYS[2] then closed = tonumber(redis.call('GET', KEYS[2])) end
+
 local f = redis.call('HMGET', key, 'epoch', 'len', 'base', 'next_epoch', 'next_len', 'next_base')
 local s
+local created = 0
 if not f[1] then
-  s = { epoch = now, len = want, base = 1 }
-  redis.call('HSET', key, 'epoch', d(now), 'len', d(want), 'base', '1')
+  local base = 1
+  if closed and closed >= 1 then base = closed + 1 end
+  s = { epoch = now, len = want, base = base }
+  created = 1
+  redis.call('HSET', key, 'epoch', d(now), 'len', d(want), 'base', d(base))
 else
   s = { epoch = tonumber(f[1]), len = tonumber(f[2]), base = tonumber(f[3]) }
   if not s.epoch or not s.len or not s.base or s.len <= 0 then
@@ -50,7 +61,14 @@ else
   end
 end
 
-if s.next then
-  return { s.epoch, s.len, s.base, s.next.epoch, s.next.len, s.next.base, now }
+local prev = { 0, 0, 0 }
+if created == 0 then
+  local p = redis.call('HMGET', key, 'prev_epoch', 'prev_len', 'prev_base')
+  if p[1] and tonumber(p[1]) and tonumber(p[2]) and tonumber(p[3]) then
+    prev = { tonumber(p[1]), tonumber(p[2]), tonumber(p[3]) }
+  end
 end
-return { s.epoch, s.len, s.base, 0, 0, 0, now }
+local nx = { 0, 0, 0 }
+if s.next then nx = { s.next.epoch, s.next.len, s.next.base } end
+return { s.epoch, s.len, s.base, nx[1], nx[2], nx[3], now, created, closed or 0,
+  prev[1], prev[2], prev[3] }

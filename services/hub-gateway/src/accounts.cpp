@@ -19,16 +19,25 @@ return 1
 
 HttpResponse unavailable() { return HttpResponse::error(503, "service unavailable"); }
 
+// Limits run on the monotonic clock: a wall clock stepped back would lock players out for the
+// size of the step, one stepped forward would hand out fresh attempts.
+std::int64_t steady_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
 Accounts::Accounts(asio::io_context& io, redis::ClusterClient& redis, const bus::Keys& keys,
-                   WorkerPool& pool, core::PasswordLimits limits, Metrics& metrics)
+                   WorkerPool& pool, core::PasswordLimits limits, const LoginLimits& login_limits,
+                   Metrics& metrics)
     : io_(io),
       redis_(redis),
       keys_(keys),
       pool_(pool),
       limits_(limits),
       metrics_(metrics),
+      limiter_(login_limits),
       create_script_(kCreateScript) {
   create_script_.preload(redis_);  // loaded on every Redis connect: no NOSCRIPT round trip
   auto dummy = core::hash_password("not a real password, only for timing", limits_);
@@ -37,7 +46,17 @@ Accounts::Accounts(asio::io_context& io, redis::ClusterClient& redis, const bus:
 
 Accounts::~Accounts() = default;
 
-void Accounts::create(Credentials creds, Respond respond) {
+bool Accounts::admit(const std::string& client, const std::string& name) {
+  bool ok = limiter_.admit(client, name, steady_ms());
+  metrics_.login_limiter_keys = static_cast<std::int64_t>(limiter_.keys());
+  if (!ok) ++metrics_.rate_limited_logins;
+  return ok;
+}
+
+void Accounts::create(Credentials creds, const std::string& client, Respond respond) {
+  if (!admit(client, "")) {
+    return respond(HttpResponse::error(429, "too many attempts, try again later"));
+  }
   if (auto err = core::validate_name(creds.name)) {
     return respond(HttpResponse::error(400, *err));
   }
@@ -81,8 +100,26 @@ void Accounts::store(const Credentials& creds, std::string hash, Respond respond
                       });
 }
 
-void Accounts::login(Credentials creds, const core::TokenSigner& signer, std::int64_t ttl_ms,
-                     Respond respond) {
+void Accounts::login(Credentials creds, const std::string& client, const core::TokenSigner& signer,
+                     std::int64_t ttl_ms, Respond respond) {
+  // The name is checked by the limiter before it becomes part of a key.
+  if (!admit(client, creds.name)) {
+    return respond(HttpResponse::error(429, "too many attempts, try again later"));
+  }
+  // Only a wrong name or password is a failure of (name, client); a 503 is not the player's.
+  std::string name = creds.name;
+  verify_login(std::move(creds), signer, ttl_ms,
+               [this, client, name, respond = std::move(respond),
+                alive = std::weak_ptr<char>(alive_)](HttpResponse r) {
+                 if (r.status != 401 && !alive.expired()) {
+                   limiter_.not_failed(client, name, steady_ms());
+                 }
+                 respond(std::move(r));
+               });
+}
+
+void Accounts::verify_login(Credentials creds, const core::TokenSigner& signer, std::int64_t ttl_ms,
+                            Respond respond) {
   // Malformed names cannot exist: answer like a wrong password (no hint either way).
   if (core::validate_name(creds.name) || core::validate_password(creds.password)) {
     ++metrics_.logins_failed;

@@ -88,4 +88,17 @@ std::string client_address(const HttpRequest& request, const TrustedProxies& tru
   return request.remote_address;
 }
 
+std::string client_limit_key(std::string_view address) {
+  asio::error_code ec;
+  auto a = asio::ip::make_address(std::string(address.substr(0, 128)), ec);
+  if (ec) return "?" + std::string(address.substr(0, 64));
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  }
+  if (a.is_v4()) return a.to_v4().to_string();
+  auto bytes = a.to_v6().to_bytes();
+  for (std::size_t i = 8; i < bytes.size(); ++i) bytes[i] = 0;
+  return asio::ip::address_v6(bytes).to_string() + "/64";  // the scope id is dropped too
+}
+
 }  // namespace clickrace::gateway

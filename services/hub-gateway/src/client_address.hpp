@@ -34,4 +34,11 @@ class TrustedProxies {
 // The client address for `request`: its peer, or what a trusted proxy says the client is.
 std::string client_address(const HttpRequest& request, const TrustedProxies& trusted);
 
+// Who a per-client limit counts: an IPv4 address itself ("203.0.113.5", also when written
+// IPv4-mapped), an IPv6 address by its /64 ("2001:db8:1:2::/64"). A /64 is one subscriber's
+// network (RFC 6177), and any host in it can pick fresh addresses at will: counted one by one,
+// they would buy an attacker unlimited attempts. Text that is no address (never the case for a
+// socket peer or a validated header) is kept, cut to 64 bytes, so a key is always small.
+std::string client_limit_key(std::string_view address);
+
 }  // namespace clickrace::gateway

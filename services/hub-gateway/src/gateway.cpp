@@ -9,7 +9,6 @@
 #include "clickrace/core/clock.hpp"
 #include "clickrace/core/log.hpp"
 #include "clickrace/core/password.hpp"
-#include "clickrace/core/validation.hpp"
 #include "fd_limits.hpp"
 #include "routes.hpp"
 #include "static_files.hpp"
@@ -57,6 +56,13 @@ std::string random_hex_id() {
 constexpr std::chrono::milliseconds kPlayerSessionStale{30000};
 
 std::int64_t wall_ms() { return core::SystemClock::instance().now_ms(); }
+
+LoginLimits login_limits(const Options& o) {
+  LoginLimits l;
+  l.attempts_per_min = o.login_attempts_per_min;
+  l.failures_per_min = o.login_failures_per_min;
+  return l;
+}
 
 WsLimits ws_limits(const Options& o) {
   WsLimits l;
@@ -108,8 +114,8 @@ Gateway::Gateway(asio::io_context& io, Options options)
       keys_(options_.key_prefix),
       redis_(io, cluster_options_or_throw(options_)),
       subscriber_(io, redis_options_or_throw(options_)),
+      secret_(io, redis_, keys_.token_secret()),
       trusted_proxies_(trusted_proxies_or_throw(options_.trusted_proxies)),
-      login_limiter_(options_.login_attempts_per_min / 60.0, options_.login_attempts_per_min),
       pool_(std::make_unique<WorkerPool>(static_cast<std::size_t>(options_.hash_threads), 256)),
       rounds_(redis_, keys_),
       instance_(random_hex_id()),
@@ -129,7 +135,7 @@ Gateway::Gateway(asio::io_context& io, Options options)
       std::make_unique<Accounts>(io, redis_, keys_, *pool_,
                                  options_.fast_password_hash ? core::PasswordLimits::minimal()
                                                              : core::PasswordLimits::interactive(),
-                                 metrics_);
+                                 login_limits(options_), metrics_);
   hub_.attach(&server_, &batcher_, &sessions_);
   if (!options_.redis_cluster.empty()) {
     // Pub/sub works on any node of a cluster: move to another when ours is gone.
@@ -166,10 +172,13 @@ void Gateway::start(std::function<void(Result<int>)> on_listening) {
   if (!options_.token_secret.empty()) {
     auto signer = core::TokenSigner::from_secret(options_.token_secret);
     if (!signer) return on_listening(signer.error());
-    signer_ = *signer;
+    secret_.use_configured(*signer);
     return listen(std::move(on_listening));
   }
-  obtain_secret(std::move(on_listening));
+  secret_.obtain_shared([this, on_listening](Result<int> ok) {
+    if (!ok) return on_listening(ok.error());
+    listen(on_listening);
+  });
 }
 
 // The subscriber's events go to the broadcaster (round events and its catch-up).
@@ -201,45 +210,10 @@ void Gateway::subscribe_events() {
   sessions_.start();
 }
 
-// Local play without CLICKRACE_TOKEN_SECRET: the first gateway stores a random secret with
-// SET NX and every gateway uses whatever is stored, so tokens work on all of them.
-void Gateway::obtain_secret(std::function<void(Result<int>)> on_listening) {
-  auto retry = [this, on_listening](const char* why) {
-    CR_LOG(info) << "waiting for redis to read the token secret (" << why << ")";
-    timer_.expires_after(std::chrono::milliseconds(250));
-    timer_.async_wait(
-        [this, on_listening, alive = std::weak_ptr<char>(alive_)](const asio::error_code& ec) {
-          if (ec || alive.expired()) return;
-          obtain_secret(on_listening);
-        });
-  };
-  if (!redis_.connected()) return retry("not connected");
-  redis_.command({"SET", keys_.token_secret(), core::generate_secret_hex(), "NX"},
-                 [](Result<redis::Reply>) {});
-  redis_.command(
-      {"GET", keys_.token_secret()},
-      [this, on_listening, retry, alive = std::weak_ptr<char>(alive_)](Result<redis::Reply> r) {
-        if (alive.expired()) return;
-        if (!r || !r->is_string()) return retry("no answer");
-        auto signer = core::TokenSigner::from_secret(r->str());
-        if (!signer) return on_listening(signer.error());
-        signer_ = *signer;
-        listen(on_listening);
-      });
-}
-
 void Gateway::listen(std::function<void(Result<int>)> on_listening) {
   auto port = server_.listen(options_.bind_address, options_.port);
   if (port) hub_.start_keepalive();
   on_listening(std::move(port));
-}
-
-bool Gateway::allow_login_attempt(const HttpRequest& request, const std::string& name) {
-  std::int64_t now = wall_ms();
-  bool ok = login_limiter_.try_take("ip:" + client_address(request, trusted_proxies_), now);
-  if (ok && !name.empty()) ok = login_limiter_.try_take("name:" + core::name_key(name), now);
-  if (!ok) ++metrics_.rate_limited_logins;
-  return ok;
 }
 
 void Gateway::on_http(const HttpRequest& request, std::shared_ptr<HttpReply> reply) {
@@ -275,19 +249,16 @@ void Gateway::on_http(const HttpRequest& request, std::shared_ptr<HttpReply> rep
     case Route::create_account: {
       auto creds = parse_credentials(request.body);
       if (!creds) return respond(HttpResponse::error(400, creds.error().message));
-      if (!allow_login_attempt(request, "")) {
-        return respond(HttpResponse::error(429, "too many attempts, try again later"));
-      }
-      return accounts_->create(std::move(*creds), respond);
+      return accounts_->create(
+          std::move(*creds), client_limit_key(client_address(request, trusted_proxies_)), respond);
     }
     case Route::create_session: {
       auto creds = parse_credentials(request.body);
       if (!creds) return respond(HttpResponse::error(400, creds.error().message));
-      if (!allow_login_attempt(request, creds->name)) {
-        return respond(HttpResponse::error(429, "too many attempts, try again later"));
-      }
-      if (!signer_) return respond(HttpResponse::error(503, "service unavailable"));
-      return accounts_->login(std::move(*creds), *signer_, options_.token_ttl_s * 1000, respond);
+      if (!secret_.signer()) return respond(HttpResponse::error(503, "service unavailable"));
+      return accounts_->login(std::move(*creds),
+                              client_limit_key(client_address(request, trusted_proxies_)),
+                              *secret_.signer(), options_.token_ttl_s * 1000, respond);
     }
     case Route::current_round:
       return rounds_.current(wall_ms(), std::nullopt, json_or_503(200));
@@ -319,24 +290,25 @@ void Gateway::on_http(const HttpRequest& request, std::shared_ptr<HttpReply> rep
 
 void Gateway::negotiate(const HttpRequest& request, std::shared_ptr<HttpReply> reply,
                         std::vector<std::pair<std::string, std::string>> cors) {
-  auto finish = [&](HttpResponse res) {
+  auto finish = [reply, cors = std::move(cors)](HttpResponse res) {
     for (const auto& h : cors) res.headers.push_back(h);
     (*reply)(std::move(res));
   };
   if (shutting_down_) return finish(HttpResponse::error(503, "server shutting down"));
-  if (!signer_) return finish(HttpResponse::error(503, "service unavailable"));
-  auto token = request_token(request, true);
-  std::int64_t now = wall_ms();
-  auto login = token ? signer_->verify(*token, core::TokenKind::login, now)
-                     : Result<core::Claims>(Error{"Unauthorized"});
-  // A short plain body: the JS client shows it in its error message.
-  if (!login) return finish(HttpResponse::text(401, "Unauthorized"));
-  core::Claims conn;
-  conn.kind = core::TokenKind::connection;
-  conn.name = login->name;
-  conn.connection_id = new_connection_id();
-  conn.expires_at = now + options_.connection_token_ttl_ms;
-  finish(HttpResponse::json(200, negotiate_body(conn.connection_id, signer_->sign(conn))));
+  if (!secret_.signer()) return finish(HttpResponse::error(503, "service unavailable"));
+  // A token that fails may be signed with a shared secret that changed: verify() re-reads it.
+  secret_.verify(request_token(request, true).value_or(""), core::TokenKind::login,
+                 [this, finish](Result<core::Claims> login) {
+                   // A short plain body: the JS client shows it in its error message.
+                   if (!login) return finish(HttpResponse::text(401, "Unauthorized"));
+                   core::Claims conn;
+                   conn.kind = core::TokenKind::connection;
+                   conn.name = login->name;
+                   conn.connection_id = new_connection_id();
+                   conn.expires_at = wall_ms() + options_.connection_token_ttl_ms;
+                   finish(HttpResponse::json(
+                       200, negotiate_body(conn.connection_id, secret_.signer()->sign(conn))));
+                 });
 }
 
 std::optional<HttpResponse> Gateway::on_upgrade(ConnId id, const HttpRequest& request) {
@@ -346,10 +318,14 @@ std::optional<HttpResponse> Gateway::on_upgrade(ConnId id, const HttpRequest& re
   };
   if (shutting_down_) return refuse(HttpResponse::text(503, "server shutting down"));
   if (request.path != "/hub") return refuse(HttpResponse::text(404, "Not Found"));
-  if (!signer_) return refuse(HttpResponse::text(503, "service unavailable"));
+  if (!secret_.signer()) return refuse(HttpResponse::text(503, "service unavailable"));
   int status = 0;
-  auto grant = check_upgrade(request, *signer_, origins_, wall_ms(), &status);
-  if (!grant) return refuse(HttpResponse::text(status, grant.error().message));
+  auto grant = check_upgrade(request, *secret_.signer(), origins_, wall_ms(), &status);
+  if (!grant) {
+    // A token that does not verify may come from a shared secret that changed: re-read it.
+    if ((status == 401 && request_token(request, true)) || status == 404) secret_.recheck();
+    return refuse(HttpResponse::text(status, grant.error().message));
+  }
   if (hub_.connection_id_in_use(grant->connection_id)) {
     return refuse(HttpResponse::text(409, "Connection already has an active WebSocket"));
   }

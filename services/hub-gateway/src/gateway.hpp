@@ -11,7 +11,6 @@
 #include "broadcaster.hpp"
 #include "click_batcher.hpp"
 #include "clickrace/bus/keys.hpp"
-#include "clickrace/core/rate_limiter.hpp"
 #include "clickrace/core/token.hpp"
 #include "clickrace/redis/cluster_client.hpp"
 #include "clickrace/redis/subscriber.hpp"
@@ -22,6 +21,7 @@
 #include "options.hpp"
 #include "player_sessions.hpp"
 #include "rounds.hpp"
+#include "token_secret.hpp"
 #include "worker_pool.hpp"
 #include "ws_server.hpp"
 
@@ -53,11 +53,9 @@ class Gateway final : public WsHandler {
 
  private:
   void subscribe_events();
-  void obtain_secret(std::function<void(Result<int>)> on_listening);
   void listen(std::function<void(Result<int>)> on_listening);
   void negotiate(const HttpRequest& request, std::shared_ptr<HttpReply> reply,
                  std::vector<std::pair<std::string, std::string>> cors);
-  bool allow_login_attempt(const HttpRequest& request, const std::string& name);
   void shutdown_wait(std::chrono::steady_clock::time_point deadline, int phase,
                      std::function<void()> done);
 
@@ -68,9 +66,8 @@ class Gateway final : public WsHandler {
   Metrics metrics_;
   redis::ClusterClient redis_;
   redis::Subscriber subscriber_;
-  std::optional<core::TokenSigner> signer_;
+  TokenSecret secret_;
   TrustedProxies trusted_proxies_;
-  core::KeyedRateLimiter login_limiter_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<Accounts> accounts_;
   Rounds rounds_;

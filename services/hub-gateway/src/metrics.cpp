@@ -96,6 +96,8 @@ std::string Metrics::render(bool redis_connected, bool subscribed) const {
   counter(o, "clickrace_gateway_registrations_total", registrations, "accounts created");
   counter(o, "clickrace_gateway_logins_rate_limited_total", rate_limited_logins,
           "login or registration attempts refused by the rate limit");
+  gauge(o, "clickrace_gateway_login_limiter_keys", login_limiter_keys,
+        "clients and (name, client) pairs the login limiter remembers");
   gauge(o, "clickrace_gateway_redis_connected", redis_connected ? 1 : 0,
         "1 when the Redis command connection is up");
   gauge(o, "clickrace_gateway_events_subscribed", subscribed ? 1 : 0,

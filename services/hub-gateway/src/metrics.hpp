@@ -52,8 +52,9 @@ struct Metrics {
   std::uint64_t logins_failed = 0;
   std::uint64_t registrations = 0;
   std::uint64_t rate_limited_logins = 0;
-  Histogram click_batch_size;       // clicks per click.lua call
-  Histogram redis_latency_seconds;  // command round trips
+  std::int64_t login_limiter_keys = 0;  // gauge: clients and (name, client) pairs remembered
+  Histogram click_batch_size;           // clicks per click.lua call
+  Histogram redis_latency_seconds;      // command round trips
 
   // Extra gauges supplied at render time (redis state etc.).
   std::string render(bool redis_connected, bool subscribed) const;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "clickrace/core/log.hpp"
+#include "clickrace/core/token.hpp"
 #include "client_address.hpp"
 
 namespace clickrace::gateway {
@@ -35,7 +36,12 @@ void register_options(core::OptionSet& set, Options& o) {
           86'400'000);
   set.add_secret(
       "CLICKRACE_TOKEN_SECRET", &o.token_secret,
-      "HMAC key for tokens (>= 32 bytes); empty = generated once and shared through Redis");
+      "HMAC key for tokens (>= 32 bytes); empty = generated once and shared through Redis",
+      [](const std::string& v) -> std::optional<std::string> {
+        if (v.empty() || v.size() >= core::kMinSecretBytes) return std::nullopt;
+        return "must be at least " + std::to_string(core::kMinSecretBytes) +
+               " bytes (e.g. openssl rand -hex 32)";
+      });
   set.add("CLICKRACE_TOKEN_TTL_S", &o.token_ttl_s, "login token lifetime in seconds", 10,
           365LL * 86400);
   set.add("CLICKRACE_MAX_CLICKS_PER_S", &o.max_clicks_per_s,
@@ -85,7 +91,10 @@ void register_options(core::OptionSet& set, Options& o) {
           "click.lua's memory of batch ids)",
           0, kMaxClickRetryMs);
   set.add("CLICKRACE_LOGIN_ATTEMPTS_PER_MIN", &o.login_attempts_per_min,
-          "login/registration attempts per minute per client address and per name", 1, 1'000'000);
+          "login/registration attempts per minute per client (IPv4 address, IPv6 /64)", 1,
+          1'000'000);
+  set.add("CLICKRACE_LOGIN_FAILURES_PER_MIN", &o.login_failures_per_min,
+          "failed logins per minute per name and client (never per name alone)", 1, 1'000'000);
   set.add_checked("CLICKRACE_TRUSTED_PROXIES", &o.trusted_proxies,
                   "comma-separated proxy addresses/CIDR blocks whose X-Real-IP or "
                   "X-Forwarded-For names the client (empty = trust none)",

@@ -59,7 +59,11 @@ struct Options {
   // for this long before its callers get "service unavailable"; long enough to ride out a Redis
   // restart; capped at kMaxClickRetryMs, far below click.lua's 60 s memory of batch ids.
   int64_t click_retry_ms = 10000;
-  int login_attempts_per_min = 30;  // per client IP and per name (burst = same)
+  // Login limits (login_limits.hpp; burst = the per-minute number). A client is an IPv4
+  // address or an IPv6 /64. Failures count per (name, client), never per name alone, so no one
+  // can lock a player out of their account from elsewhere.
+  int login_attempts_per_min = 30;  // logins + registrations per client, any names
+  int login_failures_per_min = 10;  // failed logins per (name, client)
   // Peers whose X-Real-IP / X-Forwarded-For name the client (for the per-IP login limit):
   // addresses or CIDR blocks. The default fits scripts/play's local nginx; docker-compose.yml
   // sets its private network. Anyone else's headers are ignored (clients could forge them).

@@ -21,6 +21,8 @@ Result<CloseOutcome> parse_close_reply(const redis::Reply& reply) {
   if (reply.is_error()) {
     if (reply.is_error_code("NOTLEADER"))
       return CloseOutcome{CloseOutcome::Kind::not_leader, 0, {}};
+    if (reply.is_error_code("NOROUND") || reply.is_error_code("BADSCHEDULE"))
+      return CloseOutcome{CloseOutcome::Kind::no_schedule, 0, {}};
     return make_error("close_round: " + reply.str());
   }
   if (!reply.is_array() || reply.size() != 2 || (!reply[0].is_string() && !reply[0].is_status())) {
@@ -46,15 +48,29 @@ Result<bool> parse_lease_reply(const redis::Reply& reply) {
   return make_error("lease: unexpected reply " + reply.debug_string());
 }
 
-Result<bus::ScheduleReply> parse_schedule_reply(const redis::Reply& reply) {
-  if (!reply.is_array()) return make_error("schedule: unexpected reply " + reply.debug_string());
-  std::vector<int64_t> values;
+Result<ScheduleSnapshot> parse_schedule_reply(const redis::Reply& reply) {
+  auto bad = [&] { return make_error("schedule: unexpected reply " + reply.debug_string()); };
+  if (!reply.is_array() || reply.size() != 12) return bad();
+  std::vector<int64_t> v;
   for (const auto& e : reply.elements()) {
-    auto v = as_int(e);
-    if (!v) return make_error("schedule: unexpected reply " + reply.debug_string());
-    values.push_back(*v);
+    auto i = as_int(e);
+    if (!i) return bad();
+    v.push_back(*i);
   }
-  return bus::schedule_from_reply(values);
+  // The first seven fields are the shared reply shape (bus::schedule_from_reply).
+  auto head = bus::schedule_from_reply({v.begin(), v.begin() + 7});
+  if (!head) return bad();
+  if ((v[7] != 0 && v[7] != 1) || v[8] < 0) return bad();
+  ScheduleSnapshot out;
+  out.schedule = head->schedule;
+  out.now = head->now;
+  out.created = v[7] == 1;
+  if (v[8] > 0) out.closed = v[8];
+  if (v[10] != 0) {
+    if (v[10] < 0 || v[11] < 1) return bad();
+    out.schedule.previous = core::Segment{v[9], v[10], v[11]};
+  }
+  return out;
 }
 
 Result<std::optional<core::Schedule>> parse_schedule_hash(const redis::Reply& reply) {
@@ -69,6 +85,16 @@ Result<std::optional<core::Schedule>> parse_schedule_hash(const redis::Reply& re
   auto s = bus::schedule_from_hash(fields);
   if (!s) return s.error();
   return std::optional<core::Schedule>{*s};
+}
+
+Result<int64_t> parse_time_reply(const redis::Reply& reply) {
+  if (!reply.is_array() || reply.size() != 2) return make_error("bad TIME reply");
+  auto sec = as_int(reply[0]);
+  auto usec = as_int(reply[1]);
+  if (!sec || !usec || *sec < 0 || *usec < 0 || *usec >= 1'000'000) {
+    return make_error("bad TIME reply");
+  }
+  return *sec * 1000 + *usec / 1000;
 }
 
 Result<std::optional<int64_t>> parse_optional_int(const redis::Reply& reply) {

@@ -15,17 +15,19 @@ double unit_random() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
 
+// Retries stay well inside a round, so a Redis that comes back is used within the round.
+std::chrono::milliseconds backoff_max(int64_t round_ms) {
+  return std::chrono::milliseconds(std::clamp<int64_t>(round_ms / 4, 50, 1000));
+}
+
 }  // namespace
 
-RoundCloser::RoundCloser(Context& ctx, std::function<bool()> leading,
-                         std::function<void()> not_leader, std::function<void(int64_t)> closed)
+RoundCloser::RoundCloser(Context& ctx, Hooks hooks)
     : ctx_(ctx),
-      leading_(std::move(leading)),
-      not_leader_(std::move(not_leader)),
-      closed_(std::move(closed)),
+      hooks_(std::move(hooks)),
       script_(bus::lua::close_round),
       timer_(ctx.io),
-      backoff_(std::chrono::milliseconds(50), std::chrono::milliseconds(1000), 0.2) {}
+      backoff_(std::chrono::milliseconds(50), backoff_max(ctx.opts.round_ms), 0.2) {}
 
 void RoundCloser::start() {
   stop();
@@ -37,8 +39,17 @@ void RoundCloser::start() {
 void RoundCloser::stop() {
   ++gen_;
   running_ = false;
-  next_.reset();
+  plan_.reset();
   timer_.cancel();
+}
+
+void RoundCloser::on_snapshot(const core::Schedule& schedule, std::optional<int64_t> closed) {
+  if (!running_ || !plan_.stale(schedule, closed)) return;
+  CR_LOG(warn) << "the schedule or the closed mark changed under the plan (next round "
+               << plan_.next() << ", closed mark "
+               << (closed ? std::to_string(*closed) : std::string("missing"))
+               << "): planning again";
+  start();
 }
 
 void RoundCloser::wait_then(uint64_t gen, int64_t ms, void (RoundCloser::*step)(uint64_t)) {
@@ -54,7 +65,8 @@ void RoundCloser::retry(uint64_t gen, void (RoundCloser::*step)(uint64_t)) {
   wait_then(gen, backoff_.next(unit_random()).count(), step);
 }
 
-// The closed pointer is re-read at every term: another leader may have closed rounds meanwhile.
+// The closed pointer is re-read at every term and whenever the plan went stale: another leader
+// may have closed rounds meanwhile, or Redis lost them.
 void RoundCloser::read_closed(uint64_t gen) {
   ctx_.redis.command({"GET", ctx_.keys.closed()}, [this, gen](Result<redis::Reply> r) {
     if (gen != gen_) return;
@@ -69,10 +81,10 @@ void RoundCloser::read_closed(uint64_t gen) {
       return retry(gen, &RoundCloser::read_closed);
     }
     backoff_.reset();
-    next_ = next_to_close(*ctx_.schedule, *closed);
-    if (*closed) closed_(**closed);
-    auto behind = due_rounds(*ctx_.schedule, *next_, ctx_.redis_now(), 1000).size();
-    CR_LOG(info) << "leading: next round to close is " << *next_
+    plan_.position(*ctx_.schedule, *closed);
+    hooks_.closed(closed->value_or(0));
+    auto behind = due_rounds(*ctx_.schedule, plan_.next(), ctx_.redis_now(), 1000).size();
+    CR_LOG(info) << "leading: next round to close is " << plan_.next()
                  << (behind > 0 ? ", catching up " + std::to_string(behind) +
                                       (behind == 1000 ? "+" : "") + " ended rounds"
                                 : std::string());
@@ -81,17 +93,18 @@ void RoundCloser::read_closed(uint64_t gen) {
 }
 
 void RoundCloser::arm(uint64_t gen) {
-  int64_t deadline = close_deadline(*ctx_.schedule, *next_);
-  wait_then(gen, delay_until(deadline, mono_now_ms(), ctx_.offset.offset()), &RoundCloser::close);
+  wait_then(gen, plan_.delay(ctx_.redis_now()), &RoundCloser::close);
 }
 
 void RoundCloser::close(uint64_t gen) {
   // Our belief in the lease has lapsed: a demotion stops us, but a late renewal may end the lapse
   // without one, so look again rather than stop closing for good (leader_work.hpp).
-  if (auto wait = close_wait(leading_(), ctx_.opts.lease_ms)) {
+  if (auto wait = close_wait(hooks_.leading(), ctx_.opts.lease_ms)) {
     return wait_then(gen, *wait, &RoundCloser::close);
   }
-  int64_t round = *next_;
+  // Sent even when a capped wait (ClosePlanner::delay) ends before the plan's deadline: Redis's
+  // clock decides, and an EARLY answer costs one script call per round.
+  int64_t round = plan_.next();
   const auto& o = ctx_.opts;
   auto timeout = std::chrono::milliseconds(std::max<int64_t>(200, o.lease_ms / 3));
   script_.call(
@@ -114,11 +127,25 @@ void RoundCloser::close(uint64_t gen) {
         switch (out->kind) {
           case CloseOutcome::Kind::not_leader:
             CR_LOG(warn) << "close_round: not the leader any more";
-            not_leader_();
+            hooks_.not_leader();
             return;
-          case CloseOutcome::Kind::early:
-            // Our clock estimate ran ahead of Redis: wait what Redis says (at least 1 ms).
-            return wait_then(gen, std::max<int64_t>(1, out->ms_left), &RoundCloser::close);
+          case CloseOutcome::Kind::no_schedule:
+            // Redis lost the schedule: have it re-created (and the plan re-checked against it).
+            CR_LOG(warn) << "closing round " << round << ": the schedule is gone";
+            hooks_.reread();
+            return retry(gen, &RoundCloser::close);
+          case CloseOutcome::Kind::early: {
+            // Usually our clock estimate ran a little ahead of Redis. Far more than that: Redis
+            // holds another schedule than ours (re-created) — read it, and never sleep past
+            // one round meanwhile.
+            auto wait = plan_.on_early(out->ms_left, ctx_.redis_now());
+            if (wait.reread) {
+              CR_LOG(warn) << "closing round " << round << ": Redis says it ends in "
+                           << out->ms_left << " ms; reading the schedule again";
+              hooks_.reread();
+            }
+            return wait_then(gen, wait.wait_ms, &RoundCloser::close);
+          }
           case CloseOutcome::Kind::closed: {
             ctx_.metrics.rounds_closed.fetch_add(1);
             auto result = bus::parse_round_result(out->result_json);
@@ -131,8 +158,8 @@ void RoundCloser::close(uint64_t gen) {
             CR_LOG(debug) << "round " << round << " was already closed";
             break;
         }
-        next_ = round + 1;
-        closed_(round);
+        plan_.on_closed(round);
+        hooks_.closed(round);
         arm(gen);
       },
       timeout);

@@ -1,6 +1,7 @@
 #include "round_plan.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace clickrace::scheduler {
 
@@ -37,7 +38,11 @@ void ClockOffset::add_sample(int64_t sent, int64_t received, int64_t redis_now) 
   int64_t rtt = std::max<int64_t>(0, received - sent);
   int64_t offset = redis_now - (sent + rtt / 2);
   ++age_;
-  if (!known_ || rtt <= best_rtt_ || age_ > kWindow) {
+  // The true offset lies within rtt / 2 of a sample's: when the new sample's range and the
+  // estimate's do not overlap, one of the clocks stepped (Redis's wall clock was set), and the
+  // old samples describe a clock that no longer exists.
+  bool stepped = known_ && std::abs(offset - offset_) > (rtt + best_rtt_) / 2 + kResolutionMs;
+  if (!known_ || stepped || rtt <= best_rtt_ || age_ > kWindow) {
     known_ = true;
     offset_ = offset;
     best_rtt_ = rtt;

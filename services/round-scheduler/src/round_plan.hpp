@@ -33,7 +33,8 @@ int64_t delay_until(int64_t deadline, int64_t local_now, int64_t offset);
 
 // Estimates offset = redis_time - local_time from commands that return Redis TIME. A sample is
 // taken at the middle of its round trip; the sample with the shortest round trip among the recent
-// ones wins, since its error is at most half that round trip.
+// ones wins, since its error is at most half that round trip — unless a sample contradicts it
+// (a clock step), which is then taken at once.
 class ClockOffset {
  public:
   // `sent` and `received` are local ms around the command, `redis_now` what Redis answered.
@@ -43,7 +44,8 @@ class ClockOffset {
   int64_t redis_now(int64_t local_now) const { return local_now + offset_; }
 
  private:
-  static constexpr int kWindow = 8;  // samples older than this many are forgotten
+  static constexpr int kWindow = 8;            // samples older than this many are forgotten
+  static constexpr int64_t kResolutionMs = 2;  // both clocks are read in whole ms
   bool known_ = false;
   int64_t offset_ = 0;
   int64_t best_rtt_ = 0;

@@ -2,7 +2,6 @@
 
 #include "clickrace/bus/events.hpp"
 #include "clickrace/bus/lua_scripts.hpp"
-#include "clickrace/core/clock.hpp"
 #include "clickrace/core/log.hpp"
 #include "replies.hpp"
 
@@ -13,12 +12,12 @@ Scheduler::Scheduler(Context& ctx)
       lease_(ctx.opts.lease_ms),
       lease_script_(bus::lua::lease),
       schedule_script_(bus::lua::schedule),
-      closer_(
-          ctx, [this] { return leading(); }, [this] { apply(lease_.on_not_leader(mono_now_ms())); },
-          [this](int64_t round) {
-            if (round > last_closed_) last_closed_ = round;
-            publish_status();
-          }),
+      closer_(ctx, RoundCloser::Hooks{[this] { return leading(); }, [this] { on_not_leader(); },
+                                      [this](int64_t round) {
+                                        last_closed_ = round;
+                                        publish_status();
+                                      },
+                                      [this] { reread_schedule(); }}),
       leaderboard_(ctx, [this] { return leading(); }),
       lease_timer_(ctx.io),
       expiry_timer_(ctx.io) {
@@ -29,16 +28,29 @@ Scheduler::Scheduler(Context& ctx)
 }
 
 void Scheduler::start() {
-  // A fresh connection is the moment to try at once, rather than at the next poll.
+  // A fresh connection is the moment to try at once, rather than at the next poll — for a
+  // leader too: Redis may have come back without its data, and the renewal that re-acquires the
+  // lease also re-reads (and re-creates) the schedule.
   ctx_.redis.on_state([this](bool connected) {
-    if (connected && !stopping_ && !lease_in_flight_ && lease_.role() == Role::follower) {
-      lease_timer_.cancel();
-      lease_tick();
-    }
+    if (connected && !stopping_) lease_now();
   });
   CR_LOG(info) << "scheduler " << ctx_.opts.scheduler_id << " starting (lease "
                << ctx_.opts.lease_ms << " ms, rounds " << ctx_.opts.round_ms << " ms)";
   lease_tick();
+}
+
+void Scheduler::lease_now() {
+  if (stopping_ || lease_in_flight_) return;  // the answer in flight re-arms the timer
+  lease_timer_.cancel();
+  lease_tick();
+}
+
+// close_round.lua says the lease is not ours. Usually another scheduler holds it; but after a
+// data loss nobody does, and waiting for the next poll would leave rounds unclosed for up to a
+// lease: try to acquire at once (a lease held by another simply answers 0).
+void Scheduler::on_not_leader() {
+  apply(lease_.on_not_leader(mono_now_ms()));
+  lease_now();
 }
 
 void Scheduler::lease_tick() {
@@ -130,42 +142,47 @@ void Scheduler::arm_expiry() {
   });
 }
 
-// schedule.lua creates the schedule once and promotes a reached length change; it also gives
-// Redis TIME for the clock offset. HGETALL follows for the prev_* segment the reply lacks.
-// `start` also begins closing rounds once the schedule is known.
+// schedule.lua creates the schedule when it is missing (first start, or lost with Redis's data)
+// and promotes a reached length change; its reply is a snapshot of the schedule, the closed mark
+// and Redis TIME (for the clock offset), read at once. `start` begins closing rounds once the
+// schedule is known; otherwise the running closer checks its plan against the snapshot.
 void Scheduler::refresh_schedule(bool start) {
   uint64_t term = lease_.term();
   int64_t sent = mono_now_ms();
-  schedule_script_.call(ctx_.redis, {ctx_.keys.schedule()}, {std::to_string(ctx_.opts.round_ms)},
+  schedule_script_.call(ctx_.redis, {ctx_.keys.schedule(), ctx_.keys.closed()},
+                        {std::to_string(ctx_.opts.round_ms)},
                         [this, term, sent, start](Result<redis::Reply> r) {
-                          if (!still_current(term, start)) return;
-                          if (!r) return schedule_failed(term, start, r.error().message);
-                          auto s = parse_schedule_reply(*r);
-                          if (!s) return schedule_failed(term, start, s.error().message);
-                          redis_ok();
-                          ctx_.offset.add_sample(sent, mono_now_ms(), s->now);
-                          maybe_announce_first_round(*s);
-                          load_schedule(term, start);
+                          on_schedule_answer(std::move(r), term, sent, start);
                         });
 }
 
-void Scheduler::load_schedule(uint64_t term, bool start) {
-  ctx_.redis.command({"HGETALL", ctx_.keys.schedule()},
-                     [this, term, start](Result<redis::Reply> r) {
-                       if (!still_current(term, start)) return;
-                       if (!r) return schedule_failed(term, start, r.error().message);
-                       auto full = parse_schedule_hash(*r);
-                       if (!full) return schedule_failed(term, start, full.error().message);
-                       if (!*full) return schedule_failed(term, start, "schedule missing");
-                       // A pending change may have appeared or gone (schedule.lua cancels one
-                       // whose length was abandoned): the closer's next deadline uses this copy.
-                       ctx_.schedule = **full;
-                       publish_status();
-                       if (start && work_.on_start_answer(term, true)) {
-                         closer_.start();
-                         leaderboard_.start();
-                       }
-                     });
+void Scheduler::on_schedule_answer(Result<redis::Reply> r, uint64_t term, int64_t sent,
+                                   bool start) {
+  if (!start) reread_in_flight_ = false;
+  if (!still_current(term, start)) return;
+  if (!r) return schedule_failed(term, start, r.error().message);
+  auto s = parse_schedule_reply(*r);
+  if (!s) return schedule_failed(term, start, s.error().message);
+  redis_ok();
+  ctx_.offset.add_sample(sent, mono_now_ms(), s->now);
+  if (s->created) on_schedule_created(*s);
+  // A pending change may have appeared or gone (schedule.lua cancels one whose length was
+  // abandoned): the closer plans from this copy.
+  ctx_.schedule = s->schedule;
+  publish_status();
+  if (!start) return closer_.on_snapshot(s->schedule, s->closed);
+  if (work_.on_start_answer(term, true)) {
+    closer_.start();
+    leaderboard_.start();
+  }
+}
+
+// The closer suspects Redis's schedule changed (NOROUND, or an EARLY far beyond its plan): read
+// it now rather than at the next renewal, which may be rounds away with a long lease.
+void Scheduler::reread_schedule() {
+  if (stopping_ || reread_in_flight_ || !leading() || !closer_.running()) return;
+  reread_in_flight_ = true;
+  refresh_schedule(false);
 }
 
 // Whether an answer for `term` may still be acted on. One that may not is dropped, and so is
@@ -184,11 +201,16 @@ void Scheduler::schedule_failed(uint64_t term, bool start, const std::string& wh
   if (start) work_.on_start_answer(term, false);
 }
 
-// The first leader publishes RoundStarted for round 1 (later ones come from close_round.lua).
-// The schedule was created by this very call when its epoch is the script's own TIME.
-void Scheduler::maybe_announce_first_round(const bus::ScheduleReply& s) {
+// The leader that creates a schedule publishes RoundStarted for its first round (later ones
+// come from close_round.lua). Created under a running game, Redis lost its data.
+void Scheduler::on_schedule_created(const ScheduleSnapshot& s) {
   const core::Schedule& sc = s.schedule;
-  if (sc.epoch != s.now || sc.base != 1 || sc.pending) return;
+  if (closer_.running()) {
+    CR_LOG(warn) << "the schedule was missing (Redis lost its data?): created it again, rounds "
+                 << "from " << sc.base;
+  } else {
+    CR_LOG(info) << "created the schedule: round " << sc.base << " starts now";
+  }
   bus::RoundStarted started{sc.base, sc.epoch, sc.epoch + sc.len, s.now};
   ctx_.redis.command(
       {"PUBLISH", ctx_.keys.events(), bus::build_envelope(bus::kRoundStarted, sc.base, started)},
@@ -197,15 +219,21 @@ void Scheduler::maybe_announce_first_round(const bus::ScheduleReply& s) {
       });
 }
 
-// A standby reads what /status shows: the holder, the schedule and the closed pointer.
+// A standby reads what /status shows: the holder, the schedule and the closed pointer, and
+// samples Redis's clock (the current round is Redis's, never this host's wall clock).
 void Scheduler::observe() {
+  int64_t sent = mono_now_ms();
+  ctx_.redis.command({"TIME"}, [this, sent](Result<redis::Reply> r) {
+    if (stopping_ || !r) return;
+    if (auto t = parse_time_reply(*r)) ctx_.offset.add_sample(sent, mono_now_ms(), *t);
+  });
   ctx_.redis.command({"GET", ctx_.keys.leader()}, [this](Result<redis::Reply> r) {
     if (stopping_ || !r) return;
     lease_holder_ = r->is_string() ? r->str() : std::string();
   });
   ctx_.redis.command({"GET", ctx_.keys.closed()}, [this](Result<redis::Reply> r) {
     if (stopping_ || !r) return;
-    if (auto c = parse_optional_int(*r); c && *c) last_closed_ = **c;
+    if (auto c = parse_optional_int(*r)) last_closed_ = c->value_or(0);  // 0: gone (data loss)
   });
   ctx_.redis.command({"HGETALL", ctx_.keys.schedule()}, [this](Result<redis::Reply> r) {
     if (stopping_ || !r || leading()) return;
@@ -224,9 +252,8 @@ void Scheduler::publish_status() {
   snap.last_closed_round = last_closed_;
   snap.redis_ok_at = redis_ok_at_;
   snap.round_ms = ctx_.opts.round_ms;
-  if (ctx_.schedule) {
-    // The standby has no Redis clock sample of its own; local time is close enough for display.
-    int64_t now = ctx_.offset.known() ? ctx_.redis_now() : core::SystemClock::instance().now_ms();
+  if (ctx_.schedule && ctx_.offset.known()) {
+    int64_t now = ctx_.redis_now();
     core::RoundWindow w = core::round_at(*ctx_.schedule, now);
     snap.current_round = now >= w.starts_at ? w.id : 0;
     snap.round_ms = w.ends_at - w.starts_at;

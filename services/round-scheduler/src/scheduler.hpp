@@ -9,6 +9,7 @@
 #include "leader_work.hpp"
 #include "leaderboard_publisher.hpp"
 #include "lease_state.hpp"
+#include "replies.hpp"
 #include "round_closer.hpp"
 
 namespace clickrace::scheduler {
@@ -30,16 +31,19 @@ class Scheduler {
   bool leading() const { return lease_.leading(mono_now_ms()); }
   void lease_tick();
   void on_lease_answer(Result<redis::Reply> r, int64_t sent);
+  void lease_now();
+  void on_not_leader();
   void apply(Transition t);
   void arm_expiry();
   void refresh_schedule(bool start);
-  void load_schedule(uint64_t term, bool start);
+  void on_schedule_answer(Result<redis::Reply> r, uint64_t term, int64_t sent, bool start);
+  void reread_schedule();
   bool still_current(uint64_t term, bool start);
   void schedule_failed(uint64_t term, bool start, const std::string& what);
   void observe();
   void publish_status();
   void redis_ok();
-  void maybe_announce_first_round(const bus::ScheduleReply& s);
+  void on_schedule_created(const ScheduleSnapshot& s);
 
   Context& ctx_;
   LeaseState lease_;
@@ -52,7 +56,8 @@ class Scheduler {
   asio::steady_timer expiry_timer_;  // steps down exactly when an unrenewed lease runs out
   bool stopping_ = false;
   bool lease_failing_ = false;
-  bool lease_in_flight_ = false;  // one lease attempt at a time
+  bool lease_in_flight_ = false;   // one lease attempt at a time
+  bool reread_in_flight_ = false;  // one schedule re-read asked by the closer at a time
   std::string lease_holder_;
   int64_t last_closed_ = 0;
   int64_t redis_ok_at_ = 0;

@@ -65,8 +65,14 @@ OptionSet& OptionSet::add(const std::string& env, std::string* target, std::stri
   return *this;
 }
 
-OptionSet& OptionSet::add_secret(const std::string& env, std::string* target, std::string help) {
-  add(env, target, std::move(help));
+OptionSet& OptionSet::add_secret(
+    const std::string& env, std::string* target, std::string help,
+    std::function<std::optional<std::string>(const std::string&)> validate) {
+  if (validate) {
+    add_checked(env, target, std::move(help), std::move(validate));
+  } else {
+    add(env, target, std::move(help));
+  }
   options_.back().secret = true;
   return *this;
 }

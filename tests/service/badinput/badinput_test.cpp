@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <future>
@@ -188,6 +190,50 @@ std::string invocation(const std::string& id, const std::string& target,
          args + "}";
 }
 
+// A second gateway on the suite's Redis with real login limits (the suite's own gateway allows
+// 100000 attempts a minute so that the table is never limited): 30 attempts a minute per client,
+// the default failures per name and client. The test connects from 127.0.0.1, which the default
+// CLICKRACE_TRUSTED_PROXIES trusts, so X-Real-IP says which client an attempt comes from.
+struct LimitedGateway {
+  std::unique_ptr<Process> proc;
+  int port = 0;
+
+  LimitedGateway(Env& e, const std::string& prefix) {
+    proc = std::make_unique<Process>(
+        "hub-gateway-limits", std::vector<std::string>{bin("hub-gateway")},
+        std::map<std::string, std::string>{{"CLICKRACE_REDIS_URL", e.redis.url()},
+                                           {"CLICKRACE_KEY_PREFIX", prefix},
+                                           {"CLICKRACE_GATEWAY_PORT", "0"},
+                                           {"CLICKRACE_BIND_ADDRESS", "127.0.0.1"},
+                                           {"CLICKRACE_TOKEN_SECRET", kSecret},
+                                           {"CLICKRACE_FAST_PASSWORD_HASH", "1"},
+                                           {"CLICKRACE_LOGIN_ATTEMPTS_PER_MIN", "30"}});
+    proc->start();
+    port = proc->wait_listening();
+  }
+  HttpResult post(const std::string& path, const std::string& name, const std::string& password,
+                  const std::string& client) {
+    return http_request(port, "POST", path, creds(name, password),
+                        {{"Content-Type", "application/json"}, {"X-Real-IP", client}});
+  }
+  int login(const std::string& name, const std::string& password, const std::string& client) {
+    return post("/api/sessions", name, password, client).status;
+  }
+  // Keys held by the login limiter (a gauge in /metrics); -1 when absent.
+  long limiter_keys() {
+    auto r = http_request(port, "GET", "/metrics");
+    const std::string metric = "\nclickrace_gateway_login_limiter_keys ";
+    auto at = r.body.find(metric);
+    if (at == std::string::npos) return -1;
+    return std::atol(r.body.c_str() + at + metric.size());
+  }
+  // Still the same process, still serving.
+  void expect_fine() {
+    EXPECT_TRUE(proc->running()) << proc->output();
+    EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
+  }
+};
+
 // ---- the table ---------------------------------------------------------------------------
 
 struct Case {
@@ -302,6 +348,71 @@ std::vector<Case> http_cases() {
   t.push_back({"http auth", "login with a huge password", [](Env& e) {
                  auto r = e.http("POST", "/api/sessions", creds("Alice", std::string(12000, 'p')));
                  EXPECT_TRUE(r.status == 400 || r.status == 401) << r.status;
+               }});
+  // Login limits (DESIGN §5): they must not become a weapon against a player, and what they
+  // remember is bounded.
+  t.push_back(
+      {"login limits", "targeted lockout: one address fails 30 logins for a name", [](Env& e) {
+         LimitedGateway g(e, "badlim1:");
+         ASSERT_GT(g.port, 0) << g.proc->output();
+         const std::string home = "198.51.100.20", attacker = "203.0.113.66";
+         ASSERT_EQ(g.post("/api/accounts", "Victim", "password123", home).status, 201);
+         int limited = 0;
+         for (int i = 0; i < 30; ++i) {
+           int s = g.login("Victim", "guess-" + std::to_string(i), attacker);
+           EXPECT_TRUE(s == 401 || s == 429) << s;
+           if (s == 429) ++limited;
+         }
+         // Failures count per name and address: the attacker runs out for this name...
+         EXPECT_GE(limited, 15);
+         EXPECT_EQ(g.login("Victim", "password123", attacker), 429);
+         // ...and the victim, from anywhere else, is not locked out.
+         EXPECT_EQ(g.login("Victim", "password123", home), 200);
+         EXPECT_EQ(g.login("Victim", "password123", "192.0.2.44"), 200);
+         g.expect_fine();
+       }});
+  t.push_back({"login limits", "16 KB names: refused, never a limiter key", [](Env& e) {
+                 LimitedGateway g(e, "badlim2:");
+                 ASSERT_GT(g.port, 0) << g.proc->output();
+                 const std::string client = "192.0.2.99";
+                 for (int i = 0; i < 10; ++i) {
+                   std::string name(16000, static_cast<char>('a' + i));
+                   expect_json_error(g.post("/api/sessions", name, "password123", client), 401,
+                                     "invalid name or password");
+                   expect_json_error(g.post("/api/accounts", name, "password123", client), 400,
+                                     "name must be 3 to 24 characters long");
+                 }
+                 // One key: the client's address. No name was kept.
+                 EXPECT_EQ(g.limiter_keys(), 1);
+                 g.expect_fine();
+               }});
+  t.push_back({"login limits", "address churn: one /64 is one client; names bounded per client",
+               [](Env& e) {
+                 LimitedGateway g(e, "badlim3:");
+                 ASSERT_GT(g.port, 0) << g.proc->output();
+                 // 40 addresses inside 2001:db8:7:1::/64, each trying a fresh name.
+                 int limited = 0;
+                 for (int i = 1; i <= 40; ++i) {
+                   char addr[64];
+                   std::snprintf(addr, sizeof addr, "2001:db8:7:1:%x:%x::%x", i * 7, i * 13, i);
+                   int s = g.login("Rotor" + std::to_string(i), "password123", addr);
+                   EXPECT_TRUE(s == 401 || s == 429) << s;
+                   if (s == 429) ++limited;
+                 }
+                 EXPECT_GE(limited, 8) << "addresses of one /64 must share one budget";
+                 // The next /64 is another client.
+                 EXPECT_EQ(g.login("Rotor1", "password123", "2001:db8:7:2::1"), 401);
+                 // One address trying 200 names: bounded by the per-client budget.
+                 limited = 0;
+                 for (int i = 0; i < 200; ++i) {
+                   if (g.login("Name" + std::to_string(i), "password123", "203.0.113.200") == 429)
+                     ++limited;
+                 }
+                 EXPECT_GE(limited, 150);
+                 long keys = g.limiter_keys();
+                 EXPECT_GE(keys, 1);
+                 EXPECT_LE(keys, 80) << "limiter keys must be bounded by the per-client budget";
+                 g.expect_fine();
                }});
   // Methods and routes.
   auto status_of = [](const std::string& method, const std::string& target, int status) {

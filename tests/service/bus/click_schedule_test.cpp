@@ -179,7 +179,7 @@ TEST_F(ScheduleScript, CreatesOnceAtRedisTime) {
   int64_t before = redis_now();
   Reply r = eval(bus::lua::schedule, {keys_.schedule()}, {"500"});
   int64_t after = redis_now();
-  ASSERT_EQ(r.elements.size(), 7u) << r.str;
+  ASSERT_EQ(r.elements.size(), 12u) << r.str;
   EXPECT_GE(r.elements[0].integer, before);
   EXPECT_LE(r.elements[0].integer, after);
   EXPECT_EQ(r.elements[1].integer, 500);
@@ -192,8 +192,10 @@ TEST_F(ScheduleScript, CreatesOnceAtRedisTime) {
   Reply again = eval(bus::lua::schedule, {keys_.schedule()}, {"500"});
   EXPECT_EQ(again.elements[0].integer, r.elements[0].integer);  // not recreated
 
+  EXPECT_EQ(again.elements[7].integer, 0);  // created: only the first call
+  EXPECT_EQ(r.elements[7].integer, 1);
   std::vector<int64_t> ints;
-  for (auto& e : again.elements) ints.push_back(e.integer);
+  for (std::size_t i = 0; i < 7; ++i) ints.push_back(again.elements[i].integer);
   auto parsed = bus::schedule_from_reply(ints);
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->schedule.len, 500);
@@ -204,7 +206,7 @@ TEST_F(ScheduleScript, LengthChangeWaitsForTheRoundBoundary) {
   int64_t epoch = now - 2 * kLong - 10;  // round 3 running
   write_schedule(epoch, kLong);
   Reply r = eval(bus::lua::schedule, {keys_.schedule()}, {"200"});
-  ASSERT_EQ(r.elements.size(), 7u) << r.str;
+  ASSERT_EQ(r.elements.size(), 12u) << r.str;
   EXPECT_EQ(r.elements[1].integer, kLong);  // the running round keeps its length
   EXPECT_EQ(r.elements[3].integer, epoch + 3 * kLong);
   EXPECT_EQ(r.elements[4].integer, 200);
@@ -225,11 +227,15 @@ TEST_F(ScheduleScript, ReachedChangeIsPromotedAndThePreviousSegmentKept) {
   cmd({"HSET", keys_.schedule(), "next_epoch", std::to_string(epoch + 2000), "next_len", "200",
        "next_base", "3"});
   Reply r = eval(bus::lua::schedule, {keys_.schedule()}, {"200"});
-  ASSERT_EQ(r.elements.size(), 7u) << r.str;
+  ASSERT_EQ(r.elements.size(), 12u) << r.str;
   EXPECT_EQ(r.elements[0].integer, epoch + 2000);
   EXPECT_EQ(r.elements[1].integer, 200);
   EXPECT_EQ(r.elements[2].integer, 3);
   EXPECT_EQ(r.elements[4].integer, 0);
+  // The snapshot carries the previous segment too (the scheduler needs no HGETALL).
+  EXPECT_EQ(r.elements[9].integer, epoch);
+  EXPECT_EQ(r.elements[10].integer, 1000);
+  EXPECT_EQ(r.elements[11].integer, 1);
   auto s = bus::schedule_from_hash(hgetall(cmd({"HGETALL", keys_.schedule()})));
   ASSERT_TRUE(s);
   EXPECT_FALSE(s->pending);
@@ -253,6 +259,38 @@ TEST_F(ScheduleScript, BadLengthIsRejected) {
   }
   EXPECT_TRUE(eval(bus::lua::schedule, {keys_.schedule()}, {}).is_error());
   EXPECT_EQ(cmd({"EXISTS", keys_.schedule()}).integer, 0);
+}
+
+// The schedule alone was lost (DEL, a partial restore) while the closed mark survived: the new
+// schedule numbers on after the mark, so no new round reuses the id of a closed one, and the
+// reply says it was created and what the mark is.
+TEST_F(ScheduleScript, ARecreatedScheduleNumbersOnAfterTheClosedMark) {
+  cmd({"SET", keys_.closed(), "40"});
+  int64_t before = redis_now();
+  Reply r = eval(bus::lua::schedule, {keys_.schedule(), keys_.closed()}, {"400"});
+  ASSERT_EQ(r.elements.size(), 12u) << r.str;
+  EXPECT_GE(r.elements[0].integer, before);
+  EXPECT_EQ(r.elements[2].integer, 41);  // base
+  EXPECT_EQ(r.elements[7].integer, 1);   // created
+  EXPECT_EQ(r.elements[8].integer, 40);  // closed
+  EXPECT_EQ(cmd({"HGET", keys_.schedule(), "base"}).str, "41");
+  // A click now counts in round 41, which the scheduler closes next.
+  Reply c =
+      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "erin", "1"});
+  EXPECT_EQ(c.elements.at(0).integer, 41);
+
+  Reply again = eval(bus::lua::schedule, {keys_.schedule(), keys_.closed()}, {"400"});
+  EXPECT_EQ(again.elements[0].integer, r.elements[0].integer);
+  EXPECT_EQ(again.elements[7].integer, 0);
+}
+
+// Everything was lost (FLUSHALL, a restart without persistence): numbering starts at 1 again.
+TEST_F(ScheduleScript, WithoutAClosedMarkRoundsStartAtOne) {
+  Reply r = eval(bus::lua::schedule, {keys_.schedule(), keys_.closed()}, {"400"});
+  ASSERT_EQ(r.elements.size(), 12u) << r.str;
+  EXPECT_EQ(r.elements[2].integer, 1);
+  EXPECT_EQ(r.elements[7].integer, 1);
+  EXPECT_EQ(r.elements[8].integer, 0);
 }
 
 using LeaseScript = BusTest;

@@ -32,11 +32,11 @@ TEST_F(ScheduleRevert, GoingBackBeforeTheBoundaryCancelsThePendingChange) {
   int64_t epoch = redis_now() - 2 * kLong - 10;  // round 3 running
   write_schedule(epoch, kLong);
   Reply planned = eval(bus::lua::schedule, {keys_.schedule()}, {"200"});
-  ASSERT_EQ(planned.elements.size(), 7u) << planned.str;
+  ASSERT_EQ(planned.elements.size(), 12u) << planned.str;
   ASSERT_EQ(planned.elements[4].integer, 200);
 
   Reply back = eval(bus::lua::schedule, {keys_.schedule()}, {std::to_string(kLong)});
-  ASSERT_EQ(back.elements.size(), 7u) << back.str;
+  ASSERT_EQ(back.elements.size(), 12u) << back.str;
   EXPECT_EQ(head(back), (std::vector<int64_t>{epoch, kLong, 1, 0, 0, 0}));
   for (const char* f : {"next_epoch", "next_len", "next_base", "prev_epoch"}) {
     EXPECT_EQ(cmd({"HEXISTS", keys_.schedule(), f}).integer, 0) << f;
@@ -71,7 +71,7 @@ TEST_F(ScheduleRevert, AReachedChangeIsPromotedNotCancelled) {
        std::to_string(kLong / 2), "next_base", "3"});
 
   Reply back = eval(bus::lua::schedule, {keys_.schedule()}, {std::to_string(kLong)});
-  ASSERT_EQ(back.elements.size(), 7u) << back.str;
+  ASSERT_EQ(back.elements.size(), 12u) << back.str;
   EXPECT_EQ(head(back),
             (std::vector<int64_t>{boundary, kLong / 2, 3, boundary + kLong / 2, kLong, 4}));
 

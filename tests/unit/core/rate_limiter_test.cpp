@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
+#include <string>
 
 #include "clickrace/core/clock.hpp"
 
@@ -71,6 +73,62 @@ TEST(KeyedRateLimiter, BoundedKeysDropOnlyRefilledBuckets) {
   EXPECT_TRUE(l.try_take("c", 1500));  // a and b refilled: dropped, c admitted
   EXPECT_LE(l.size(), 2u);
   EXPECT_FALSE(l.try_take("c", 1500));
+}
+
+TEST(TokenBucket, GiveBackReturnsTokensUpToTheBurst) {
+  TokenBucket b(1, 2, 0);
+  EXPECT_TRUE(b.try_take(0));
+  EXPECT_TRUE(b.try_take(0));
+  EXPECT_FALSE(b.try_take(0));
+  b.give_back(0);
+  EXPECT_TRUE(b.try_take(0));
+  b.give_back(0, 10);
+  EXPECT_DOUBLE_EQ(b.available(0), 2.0);
+}
+
+// 30 a minute: an empty bucket is full again after 60 s, and so as good as new.
+TEST(KeyedRateLimiter, EntriesExpireWithTimeNotOnlyWhenFull) {
+  KeyedRateLimiter l(0.5, 30);
+  for (int i = 0; i < 1000; ++i) EXPECT_TRUE(l.try_take("k" + std::to_string(i), 0));
+  EXPECT_EQ(l.size(), 1000u);
+  EXPECT_TRUE(l.try_take("late", 59'000));
+  EXPECT_EQ(l.size(), 1001u);  // within the window: kept
+  EXPECT_TRUE(l.try_take("later", 120'000));
+  EXPECT_EQ(l.size(), 1u) << "keys whose buckets refilled must be forgotten";
+}
+
+TEST(KeyedRateLimiter, ExpiryKeepsKeysThatAreStillLimited) {
+  KeyedRateLimiter l(0.5, 30);
+  for (int i = 0; i < 30; ++i) EXPECT_TRUE(l.try_take("busy", 0));
+  EXPECT_FALSE(l.try_take("busy", 0));
+  for (int i = 0; i < 29; ++i) EXPECT_TRUE(l.try_take("busy", 58'000)) << i;  // 29 refilled
+  EXPECT_FALSE(l.try_take("busy", 58'000));
+  EXPECT_TRUE(l.try_take("other", 61'000));  // a sweep: "busy" holds 1.5 tokens, far from full
+  EXPECT_EQ(l.size(), 2u);
+  EXPECT_TRUE(l.try_take("busy", 61'000));
+  EXPECT_FALSE(l.try_take("busy", 61'000)) << "its limit was forgotten";
+}
+
+TEST(KeyedRateLimiter, AFloodOfNewKeysHoldsAtMostTwoWindows) {
+  KeyedRateLimiter l(0.5, 30);  // window 60 s
+  std::size_t peak = 0;
+  for (int64_t t = 0; t < 600'000; t += 10) {  // 100 new keys a second for 10 minutes
+    l.try_take("k" + std::to_string(t), t);
+    peak = std::max(peak, l.size());
+  }
+  EXPECT_EQ(l.window_ms(), 60'000);
+  EXPECT_LE(peak, 2u * 6000u);
+}
+
+TEST(KeyedRateLimiter, GiveBackUndoesATake) {
+  KeyedRateLimiter l(1.0 / 60, 2);
+  EXPECT_TRUE(l.try_take("a", 0));
+  EXPECT_TRUE(l.try_take("a", 0));
+  EXPECT_FALSE(l.try_take("a", 0));
+  l.give_back("a", 0);
+  EXPECT_TRUE(l.try_take("a", 0));
+  l.give_back("unknown", 0);  // nothing held: nothing happens
+  EXPECT_EQ(l.size(), 1u);
 }
 
 }  // namespace

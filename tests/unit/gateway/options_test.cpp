@@ -40,5 +40,30 @@ TEST(GatewayOptions, RetryWindowPlusRedisTimeoutCannotOutliveTheBatchMemory) {
   EXPECT_TRUE(parse(long_retry, {{"CLICKRACE_CLICK_RETRY_MS", "45000"}}).error);
 }
 
+// A bad value exits 2 (parse_or_exit): a too-short secret is one, and is never echoed.
+TEST(GatewayOptions, ATooShortTokenSecretIsABadValue) {
+  Options short_secret;
+  auto out = parse(short_secret, {{"CLICKRACE_TOKEN_SECRET", "only-31-bytes-of-secret-0123456"}});
+  ASSERT_TRUE(out.error);
+  EXPECT_NE(out.error->find("CLICKRACE_TOKEN_SECRET"), std::string::npos) << *out.error;
+  EXPECT_NE(out.error->find("at least 32 bytes"), std::string::npos) << *out.error;
+  EXPECT_EQ(out.error->find("only-31"), std::string::npos) << "the secret was echoed";
+  Options ok;
+  EXPECT_FALSE(parse(ok, {{"CLICKRACE_TOKEN_SECRET", std::string(32, 's')}}).error);
+  EXPECT_EQ(ok.token_secret, std::string(32, 's'));
+  Options shared;
+  EXPECT_FALSE(parse(shared, {{"CLICKRACE_TOKEN_SECRET", ""}}).error);
+}
+
+TEST(GatewayOptions, LoginLimitDefaults) {
+  Options o;
+  ASSERT_FALSE(parse(o, {}).error);
+  EXPECT_EQ(o.login_attempts_per_min, 30);
+  EXPECT_EQ(o.login_failures_per_min, 10);
+  EXPECT_FALSE(parse(o, {{"CLICKRACE_LOGIN_FAILURES_PER_MIN", "3"}}).error);
+  EXPECT_EQ(o.login_failures_per_min, 3);
+  EXPECT_TRUE(parse(o, {{"CLICKRACE_LOGIN_FAILURES_PER_MIN", "0"}}).error);
+}
+
 }  // namespace
 }  // namespace clickrace::gateway

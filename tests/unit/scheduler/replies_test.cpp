@@ -25,7 +25,14 @@ TEST(Replies, CloseNotLeaderAndErrors) {
   auto nl = parse_close_reply(Reply::error("NOTLEADER the scheduler lease is not held"));
   ASSERT_TRUE(nl);
   EXPECT_EQ(nl->kind, CloseOutcome::Kind::not_leader);
-  EXPECT_FALSE(parse_close_reply(Reply::error("NOROUND no round is running yet")));
+  // The schedule is gone (data loss) or unreadable: the closer has it re-created.
+  auto gone = parse_close_reply(Reply::error("NOROUND no round is running yet"));
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->kind, CloseOutcome::Kind::no_schedule);
+  auto bad = parse_close_reply(Reply::error("BADSCHEDULE the stored schedule is malformed"));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->kind, CloseOutcome::Kind::no_schedule);
+  EXPECT_FALSE(parse_close_reply(Reply::error("ERR something else")));
   EXPECT_FALSE(parse_close_reply(Reply::integer(1)));
   EXPECT_FALSE(parse_close_reply(Reply::array({Reply::string("WHAT"), Reply::string("x")})));
   EXPECT_FALSE(parse_close_reply(Reply::array({Reply::string("EARLY"), Reply::string("x")})));
@@ -39,17 +46,47 @@ TEST(Replies, Lease) {
   EXPECT_FALSE(parse_lease_reply(Reply::error("BADARG x")));
 }
 
-TEST(Replies, ScheduleReply) {
+Reply ints(std::initializer_list<long long> xs) {
   std::vector<Reply> v;
-  for (long long x : {1000LL, 500LL, 1LL, 0LL, 0LL, 0LL, 1234LL}) v.push_back(Reply::integer(x));
-  auto s = parse_schedule_reply(Reply::array(v));
+  for (long long x : xs) v.push_back(Reply::integer(x));
+  return Reply::array(v);
+}
+
+TEST(Replies, ScheduleReply) {
+  auto s = parse_schedule_reply(ints({1000, 500, 1, 0, 0, 0, 1234, 0, 0, 0, 0, 0}));
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(s->schedule.epoch, 1000);
   EXPECT_EQ(s->schedule.len, 500);
   EXPECT_FALSE(s->schedule.pending);
+  EXPECT_FALSE(s->schedule.previous);
   EXPECT_EQ(s->now, 1234);
+  EXPECT_FALSE(s->created);
+  EXPECT_FALSE(s->closed);
   EXPECT_FALSE(parse_schedule_reply(Reply::error("BADARG")));
   EXPECT_FALSE(parse_schedule_reply(Reply::array({Reply::string("x")})));
+  // The old seven-field shape is not accepted: the closed mark would be missing unnoticed.
+  EXPECT_FALSE(parse_schedule_reply(ints({1000, 500, 1, 0, 0, 0, 1234})));
+}
+
+TEST(Replies, ScheduleReplyCreatedClosedPendingAndPrevious) {
+  auto s = parse_schedule_reply(ints({9000, 400, 41, 9400, 200, 42, 9001, 1, 40, 1000, 500, 1}));
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_TRUE(s->created);
+  EXPECT_EQ(s->closed, 40);
+  EXPECT_EQ(s->schedule.base, 41);
+  EXPECT_EQ(s->schedule.pending, (core::Segment{9400, 200, 42}));
+  EXPECT_EQ(s->schedule.previous, (core::Segment{1000, 500, 1}));
+  EXPECT_FALSE(parse_schedule_reply(ints({9000, 400, 41, 0, 0, 0, 9001, 2, 0, 0, 0, 0})));
+  EXPECT_FALSE(parse_schedule_reply(ints({9000, 400, 41, 0, 0, 0, 9001, 0, -1, 0, 0, 0})));
+  EXPECT_FALSE(parse_schedule_reply(ints({9000, 400, 41, 0, 0, 0, 9001, 0, 0, 1000, 500, 0})));
+}
+
+TEST(Replies, Time) {
+  EXPECT_EQ(*parse_time_reply(Reply::array({Reply::string("1700000000"), Reply::string("123456")})),
+            1'700'000'000'123LL);
+  EXPECT_FALSE(parse_time_reply(Reply::array({Reply::string("1")})));
+  EXPECT_FALSE(parse_time_reply(Reply::array({Reply::string("x"), Reply::string("1")})));
+  EXPECT_FALSE(parse_time_reply(Reply::array({Reply::string("1"), Reply::string("1000000")})));
 }
 
 TEST(Replies, ScheduleHashWithPrevious) {

@@ -75,11 +75,28 @@ TEST(ClockOffset, MidpointOfTheRoundTrip) {
 TEST(ClockOffset, PrefersTheTighterSampleButForgetsOldOnes) {
   ClockOffset o;
   o.add_sample(0, 2, 101);     // rtt 2: offset 100
-  o.add_sample(10, 110, 500);  // rtt 100: less precise, ignored
+  o.add_sample(10, 110, 190);  // rtt 100: offset 130 +- 50, agrees but less precise: ignored
   EXPECT_EQ(o.offset(), 100);
-  for (int i = 0; i < 20; ++i) o.add_sample(200 + i, 300 + i, 1000 + 250 + i);
-  // The precise sample aged out: the newer estimate (offset 1000) is used.
-  EXPECT_EQ(o.offset(), 1000);
+  // Loose samples that agree with it (offset 120 +- 50): the precise one ages out after a while.
+  for (int i = 0; i < 7; ++i) o.add_sample(200 + i, 300 + i, 370 + i);
+  EXPECT_EQ(o.offset(), 100);
+  for (int i = 7; i < 20; ++i) o.add_sample(200 + i, 300 + i, 370 + i);
+  EXPECT_EQ(o.offset(), 120);
+}
+
+// Redis's wall clock is set back (or forward): the first sample that contradicts the estimate
+// by more than both round trips is taken at once, not after the precise old one ages out.
+TEST(ClockOffset, AClockStepIsTakenAtOnce) {
+  ClockOffset o;
+  o.add_sample(0, 2, 101);                      // offset 100, rtt 2
+  o.add_sample(1000, 1010, 1005 - 5000 + 100);  // Redis stepped back 5 s: offset -4900, rtt 10
+  EXPECT_EQ(o.offset(), -4900);
+  EXPECT_EQ(o.redis_now(2000), -2900);
+  o.add_sample(3000, 3004, 3002 + 3000);  // and forward: offset 3000
+  EXPECT_EQ(o.offset(), 3000);
+  // Noise within the round trips is not a step.
+  o.add_sample(4000, 4040, 4020 + 3000 + 15);
+  EXPECT_EQ(o.offset(), 3000);
 }
 
 }  // namespace

@@ -13,8 +13,9 @@ extern const char* const click;
 // Reply: open → {member, evicted}; touch → 1 | 0 (evicted) | -1 (key gone); close → 0 | 1.
 extern const char* const sessions;
 
-// KEYS: P schedule. ARGV: len (ms, integer >= 1).
-// Reply: {epoch, len, base, next_epoch|0, next_len|0, next_base|0, now}. Error: "BADARG ...".
+// KEYS: P schedule, P closed (optional). ARGV: len (ms, integer >= 1).
+// Reply: {epoch, len, base, next_epoch|0, next_len|0, next_base|0, now, created, closed|0,
+//         prev_epoch|0, prev_len|0, prev_base|0}. Error: "BADARG ...".
 extern const char* const schedule;
 
 // KEYS: P scheduler:leader. ARGV: op ("acquire" | "release"), holder, ttl_ms.

@@ -24,8 +24,11 @@ class OptionSet {
   OptionSet(std::string program, std::string summary);
 
   OptionSet& add(const std::string& env, std::string* target, std::string help);
-  // A secret: its value is never printed (help shows no default, errors show ***).
-  OptionSet& add_secret(const std::string& env, std::string* target, std::string help);
+  // A secret: its value is never printed (help shows no default, errors show ***). `validate`,
+  // when given, returns an error text for a bad value (a bad value exits 2 like any other).
+  OptionSet& add_secret(
+      const std::string& env, std::string* target, std::string help,
+      std::function<std::optional<std::string>(const std::string&)> validate = nullptr);
   OptionSet& add(const std::string& env, int64_t* target, std::string help, int64_t min,
                  int64_t max);
   OptionSet& add(const std::string& env, int* target, std::string help, int min, int max);
