@@ -9,6 +9,7 @@
 #include "clickrace/core/clock.hpp"
 #include "clickrace/core/log.hpp"
 #include "clickrace/core/password.hpp"
+#include "clickrace/redis/cluster_config.hpp"
 #include "fd_limits.hpp"
 #include "routes.hpp"
 #include "static_files.hpp"

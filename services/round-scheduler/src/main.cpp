@@ -8,6 +8,7 @@
 #include "admin_server.hpp"
 #include "clickrace/core/log.hpp"
 #include "clickrace/redis/cluster_client.hpp"
+#include "clickrace/redis/cluster_config.hpp"
 #include "context.hpp"
 #include "options.hpp"
 #include "scheduler.hpp"

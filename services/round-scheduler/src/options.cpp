@@ -9,6 +9,7 @@
 
 #include "clickrace/core/log.hpp"
 #include "clickrace/redis/cluster_client.hpp"
+#include "clickrace/redis/cluster_config.hpp"
 #include "clickrace/redis/options.hpp"
 
 namespace clickrace::scheduler {

@@ -10,6 +10,7 @@
 #include "clickrace/bus/events.hpp"
 #include "clickrace/bus/keys.hpp"
 #include "clickrace/redis/cluster_client.hpp"
+#include "clickrace/redis/cluster_config.hpp"
 #include "metrics.hpp"
 #include "redis_server.hpp"
 

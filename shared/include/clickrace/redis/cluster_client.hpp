@@ -39,20 +39,6 @@ struct ClusterOptions {
   int max_redirects = 8;
 };
 
-// Prometheus text of a client's per-node counters (calls, redirections, failovers seen, WAITs
-// short, connected) and its refreshes, names starting with `prefix` (e.g. "clickrace_gateway").
-std::string render_cluster_metrics(const ClusterClient& client, const std::string& prefix);
-
-// The ClusterOptions of a service: `seeds` empty -> one plain Redis at `node`'s host/port
-// (single_node); else the seed list "host:port,..." (CLICKRACE_REDIS_CLUSTER), every node
-// reached with `node`'s credentials and timeouts.
-Result<ClusterOptions> make_cluster_options(std::string_view seeds, const Options& node);
-
-// The key prefix on a cluster: every key must carry one hash tag so each script touches one
-// slot. A prefix with a tag is kept; the default "clickrace:" becomes "{clickrace}:"; any other
-// prefix without a tag is an error (both services must agree on it). One Redis: unchanged.
-Result<std::string> cluster_key_prefix(const std::string& prefix, bool cluster);
-
 // Counters of one node (updated on the event loop). A service exports them per node.
 struct ClusterNodeMetrics {
   std::uint64_t calls = 0;           // attempts sent to this node
@@ -155,8 +141,8 @@ class ClusterClient {
     call.timeout = timeout;
     command(std::move(args), std::move(cb), call);
   }
-  // EVALSHA (EVAL after NOSCRIPT) routed by the keys' common slot; keys in different slots fail
-  // at once with an error reply CROSSSLOT, as Redis would answer.
+  // EVALSHA (EVAL after NOSCRIPT) routed by the keys' common slot; on a cluster, keys in
+  // different slots fail at once with an error reply CROSSSLOT, as Redis would answer.
   void eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
             Callback cb, CallOptions call = {});
 
