@@ -1,11 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "../faults/click_load.hpp"
 #include "../faults/fault_topology.hpp"
+#include "clickrace/redis/cluster_slots.hpp"
 #include "cluster_stack.hpp"
 #include "ws_client.hpp"
 
@@ -147,6 +149,51 @@ TEST(ClusterServices, KillingThePrimaryWithTheDataUnderLoad) {
   check_stream(stack);
   check_announcements(load);
   if (HasFailure()) std::cout << stack.logs_tail();
+}
+
+// The game's slot moves to another primary, key by key, while players click: the services
+// follow ASK during the migration and MOVED after it, and every click is accounted for.
+TEST(ClusterServices, MovingTheGamesSlotUnderLoad) {
+  ClusterStack stack;
+  ClickLoad load(load_options(stack, 30));
+  ASSERT_TRUE(eventually([&] { return load.all_connected(); }, 20s));
+  load.start();
+  std::this_thread::sleep_for(3s);
+  int slot = redis::cluster::key_slot(kClusterPrefix);
+  int from = stack.data_port();
+  int to = 0;
+  for (int p : stack.cluster().primary_ports()) {
+    if (p != from) to = p;
+  }
+  stack.cluster().migrate_begin(slot, from, to);
+  int moved = 0;
+  try {
+    // A few keys at a time, with clicks flowing between the steps.
+    for (int n; (n = stack.cluster().migrate_keys(slot, from, to, 5)) > 0;) {
+      moved += n;
+      std::this_thread::sleep_for(50ms);
+    }
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "migration: " << e.what();
+  }
+  stack.cluster().migrate_end(slot, from, to);
+  std::this_thread::sleep_for(3s);
+  load.stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(3 * kClusterRoundMs));
+  EXPECT_EQ(stack.data_port(), to);
+  EXPECT_EQ(RedisSync(from).cmd({"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)}).integer, 0)
+      << "keys of the game left behind on the old primary";
+  auto t = tally(load, stack, false);
+  std::cout << "[ cluster  ] moved " << moved << " keys; acked " << t.acked << " stored "
+            << t.stored << " ambiguous " << t.ambiguous << '\n';
+  EXPECT_GT(t.acked, 0);
+  EXPECT_EQ(t.lost, 0);
+  EXPECT_EQ(t.invented, 0);
+  check_stream(stack);
+  check_announcements(load);
+  std::string metrics = http_request(stack.gateway_port(0), "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("clickrace_gateway_redis_node_redirects_total"), std::string::npos);
+  if (HasFailure() || std::getenv("CLICKRACE_TEST_LOGS")) std::cout << stack.logs_tail(400);
 }
 
 }  // namespace
