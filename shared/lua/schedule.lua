@@ -5,7 +5,9 @@
 -- Reply: {epoch, len, base, next_epoch|0, next_len|0, next_base|0, now, created (1|0),
 --         closed|0, prev_epoch|0, prev_len|0, prev_base|0}.
 -- A schedule created while a closed mark exists (the schedule alone was lost: DEL, a partial
--- restore) numbers on after the mark (base = closed + 1), so no new round reuses a closed id.
+-- restore) numbers on after the mark (base = closed + 1), so no new round reuses a closed id;
+-- if round closed + 1 already holds clicks, it ends now (prev_* = its window) and base is
+-- closed + 2.
 -- Error: "BADARG ..." on a bad length.
 local want = ARGV[1]
 if want == nil or not string.match(want, '^[1-9][0-9]*$') or #want > 12 then
@@ -24,9 +26,23 @@ if KEYS[2] then closed = tonumber(redis.call('GET', KEYS[2])) end
 local f = redis.call('HMGET', key, 'epoch', 'len', 'base', 'next_epoch', 'next_len', 'next_base')
 local s
 local created = 0
+local lost_round_ended = false
 if not f[1] then
   local base = 1
-  if closed and closed >= 1 then base = closed + 1 end
+  if closed and closed >= 1 then
+    base = closed + 1
+    -- The round after the mark was running when the schedule was lost, and it holds clicks: it
+    -- is not restarted under the same id (it would run ~1.5 lengths with clicks from before the
+    -- loss, and be announced as started twice). It ends now — the closer closes it at once with
+    -- what it holds — and the new schedule starts with the round after it.
+    local P = string.sub(KEYS[2], 1, #KEYS[2] - #'closed')
+    if redis.call('EXISTS', P .. 'round:' .. d(closed + 1) .. ':total') == 1 then
+      base = closed + 2
+      redis.call('HSET', key, 'prev_epoch', d(now - want), 'prev_len', d(want),
+        'prev_base', d(closed + 1))
+      lost_round_ended = true
+    end
+  end
   s = { epoch = now, len = want, base = base }
   created = 1
   redis.call('HSET', key, 'epoch', d(now), 'len', d(want), 'base', d(base))
@@ -62,7 +78,7 @@ else
 end
 
 local prev = { 0, 0, 0 }
-if created == 0 then
+if created == 0 or lost_round_ended then
   local p = redis.call('HMGET', key, 'prev_epoch', 'prev_len', 'prev_base')
   if p[1] and tonumber(p[1]) and tonumber(p[2]) and tonumber(p[3]) then
     prev = { tonumber(p[1]), tonumber(p[2]), tonumber(p[3]) }

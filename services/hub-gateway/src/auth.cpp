@@ -29,7 +29,8 @@ std::string new_connection_id() {
   return out;
 }
 
-std::string negotiate_body(const std::string& connection_id, const std::string& connection_token) {
+std::string negotiate_body(const std::string& connection_id, const std::string& connection_token,
+                           bool stateful) {
   nlohmann::json j = {
       {"negotiateVersion", 1},
       {"connectionId", connection_id},
@@ -38,6 +39,9 @@ std::string negotiate_body(const std::string& connection_id, const std::string& 
        nlohmann::json::array({{{"transport", "WebSockets"},
                                {"transferFormats", nlohmann::json::array({"Text", "Binary"})}}})},
   };
+  // Never unasked: the client fails with "Client didn't negotiate Stateful Reconnect but the
+  // server did."
+  if (stateful) j["useStatefulReconnect"] = true;
   return j.dump();
 }
 

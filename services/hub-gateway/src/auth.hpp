@@ -20,8 +20,10 @@ std::optional<std::string> request_token(const HttpRequest& request, bool allow_
 // 16 random bytes, base64url: 22 URL-safe characters (as .NET's connection ids).
 std::string new_connection_id();
 
-// The negotiate v1 body (signalr-protocol.md §2.2): WebSockets only, no stateful reconnect.
-std::string negotiate_body(const std::string& connection_id, const std::string& connection_token);
+// The negotiate v1 body (signalr-protocol.md §2.2): WebSockets with Text and Binary;
+// `useStatefulReconnect: true` only when `stateful` (the client asked and we offer it).
+std::string negotiate_body(const std::string& connection_id, const std::string& connection_token,
+                           bool stateful = false);
 
 // An upgrade's Origin is acceptable when absent (not a browser), same-origin with Host, or listed.
 bool origin_allowed(const HttpRequest& request, const std::vector<std::string>& allowed);

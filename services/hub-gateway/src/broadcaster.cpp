@@ -3,7 +3,6 @@
 #include "clickrace/bus/events.hpp"
 #include "clickrace/core/config.hpp"
 #include "clickrace/core/log.hpp"
-#include "clickrace/signalr/json_codec.hpp"
 
 namespace clickrace::gateway {
 namespace {
@@ -88,12 +87,10 @@ void Broadcaster::on_envelope(std::string_view payload) {
     ++metrics_.events_dropped;
     return;
   }
-  fanout_(env->event, signalr::invocation_frame(env->event, env->data));
+  fanout_(env->event, env->data);
 }
 
-void Broadcaster::fan_out_result(const std::string& data) {
-  fanout_(bus::kRoundEnded, signalr::invocation_frame(bus::kRoundEnded, data));
-}
+void Broadcaster::fan_out_result(const std::string& data) { fanout_(bus::kRoundEnded, data); }
 
 void Broadcaster::catch_up() {
   catching_up_ = true;

@@ -14,18 +14,18 @@
 #include "metrics.hpp"
 #include "round_ledger.hpp"
 
-// Round events out: `P events` pub/sub → one SignalR invocation frame per event, built once and
-// handed to the fan-out. RoundEnded is announced exactly once per round and in order (docs/bus.md
-// "Gateway catch-up"; the rule itself is RoundLedger): from every (re)subscription until the
-// `rounds` stream has been read back, live results are held; the catch-up pages the stream back
-// to the mark, merges, and announces what was missed, oldest first.
+// Round events out: `P events` pub/sub → one event (target + its JSON argument) handed to the
+// fan-out, which builds its frame once per hub protocol. RoundEnded is announced exactly once per
+// round and in order (docs/bus.md "Gateway catch-up"; the rule itself is RoundLedger): from every
+// (re)subscription until the `rounds` stream has been read back, live results are held; the
+// catch-up pages the stream back to the mark, merges, and announces what was missed, oldest first.
 // The Gateway feeds it the subscriber's events (it owns the subscriber's callbacks).
 namespace clickrace::gateway {
 
 class Broadcaster {
  public:
-  // Receives the complete frame text (JSON + 0x1E) of an event for every connection.
-  using Fanout = std::function<void(std::string_view event, const std::string& frame)>;
+  // Receives each event to send to every connection: its target and its argument (JSON text).
+  using Fanout = std::function<void(std::string_view event, std::string_view data)>;
 
   Broadcaster(asio::io_context& io, redis::ClusterClient& redis, const bus::Keys& keys,
               Metrics& metrics, Fanout fanout);

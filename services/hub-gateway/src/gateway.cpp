@@ -52,10 +52,6 @@ std::string random_hex_id() {
   return buf;
 }
 
-// A gateway confirms its connections in the per-account registry every third of this; a
-// gateway that died stops confirming and its entries stop counting after this long.
-constexpr std::chrono::milliseconds kPlayerSessionStale{30000};
-
 std::int64_t wall_ms() { return core::SystemClock::instance().now_ms(); }
 
 LoginLimits login_limits(const Options& o) {
@@ -122,11 +118,13 @@ Gateway::Gateway(asio::io_context& io, Options options)
       instance_(random_hex_id()),
       hub_(io, options_, metrics_, rounds_),
       sessions_(io, redis_, keys_, instance_, options_.max_connections_per_player,
-                kPlayerSessionStale, metrics_, [this](ConnId id) { hub_.evict(id); }),
+                std::chrono::milliseconds(options_.player_session_stale_ms), metrics_,
+                [this](ConnId id) { hub_.evict(id); }),
       batcher_(io, redis_, options_.key_prefix, batcher_limits(options_), metrics_,
                [this](std::vector<ClickOutcome>& out) { hub_.deliver(out); }),
-      broadcaster_(io, redis_, keys_, metrics_,
-                   [this](std::string_view, const std::string& frame) { hub_.broadcast(frame); }),
+      broadcaster_(
+          io, redis_, keys_, metrics_,
+          [this](std::string_view event, std::string_view data) { hub_.broadcast(event, data); }),
       heartbeat_(io, redis_, subscriber_, keys_.gateway_heartbeat(instance_),
                  std::chrono::milliseconds(options_.heartbeat_ms), metrics_),
       server_(io, *this, ws_limits(options_)),
@@ -298,18 +296,21 @@ void Gateway::negotiate(const HttpRequest& request, std::shared_ptr<HttpReply> r
   if (shutting_down_) return finish(HttpResponse::error(503, "server shutting down"));
   if (!secret_.signer()) return finish(HttpResponse::error(503, "service unavailable"));
   // A token that fails may be signed with a shared secret that changed: verify() re-reads it.
-  secret_.verify(request_token(request, true).value_or(""), core::TokenKind::login,
-                 [this, finish](Result<core::Claims> login) {
-                   // A short plain body: the JS client shows it in its error message.
-                   if (!login) return finish(HttpResponse::text(401, "Unauthorized"));
-                   core::Claims conn;
-                   conn.kind = core::TokenKind::connection;
-                   conn.name = login->name;
-                   conn.connection_id = new_connection_id();
-                   conn.expires_at = wall_ms() + options_.connection_token_ttl_ms;
-                   finish(HttpResponse::json(
-                       200, negotiate_body(conn.connection_id, secret_.signer()->sign(conn))));
-                 });
+  auto asked = request.query_param("useStatefulReconnect");
+  bool stateful = options_.stateful_reconnect && asked && iequals(*asked, "true");
+  secret_.verify(
+      request_token(request, true).value_or(""), core::TokenKind::login,
+      [this, finish, stateful](Result<core::Claims> login) {
+        // A short plain body: the JS client shows it in its error message.
+        if (!login) return finish(HttpResponse::text(401, "Unauthorized"));
+        core::Claims conn;
+        conn.kind = core::TokenKind::connection;
+        conn.name = login->name;
+        conn.connection_id = new_connection_id();
+        conn.expires_at = wall_ms() + options_.connection_token_ttl_ms;
+        finish(HttpResponse::json(
+            200, negotiate_body(conn.connection_id, secret_.signer()->sign(conn), stateful)));
+      });
 }
 
 std::optional<HttpResponse> Gateway::on_upgrade(ConnId id, const HttpRequest& request) {
@@ -320,6 +321,15 @@ std::optional<HttpResponse> Gateway::on_upgrade(ConnId id, const HttpRequest& re
   if (shutting_down_) return refuse(HttpResponse::text(503, "server shutting down"));
   if (request.path != "/hub") return refuse(HttpResponse::text(404, "Not Found"));
   if (!secret_.signer()) return refuse(HttpResponse::text(503, "service unavailable"));
+  auto id_param = request.query_param("id");
+  if (id_param) {
+    if (auto resume = check_resume(request, *id_param)) {
+      if (*resume) return refuse(std::move(**resume));
+      hub_.reserve_resume(
+          id, secret_.signer()->verify(*id_param, core::TokenKind::connection, 0)->connection_id);
+      return std::nullopt;
+    }
+  }
   int status = 0;
   auto grant = check_upgrade(request, *secret_.signer(), origins_, wall_ms(), &status);
   if (!grant) {
@@ -333,8 +343,37 @@ std::optional<HttpResponse> Gateway::on_upgrade(ConnId id, const HttpRequest& re
   if (hub_.size() >= static_cast<std::size_t>(options_.max_connections)) {
     return refuse(HttpResponse::text(503, "too many connections"));
   }
-  hub_.reserve(id, std::move(grant->player), std::move(grant->connection_id));
+  hub_.reserve(id, std::move(grant->player), std::move(grant->connection_id), id_param.has_value());
   return std::nullopt;
+}
+
+// A stateful reconnect presents its connection token again, possibly after the token's upgrade
+// window: the token's signature is checked, not its age. nullopt: not a reconnect to a connection
+// this gateway knows, check it as a new one; a response: refuse with it; an empty one: resume.
+std::optional<std::optional<HttpResponse>> Gateway::check_resume(const HttpRequest& request,
+                                                                 const std::string& token) {
+  auto conn = secret_.signer()->verify(token, core::TokenKind::connection, /*now_ms=*/0);
+  if (!conn) return std::nullopt;
+  if (!hub_.resumable(conn->connection_id, conn->name)) {
+    // Given up here (window passed, buffer full): .NET's answer for an unknown connection,
+    // which makes the official client fall back to a new connection.
+    if (hub_.lost(conn->connection_id)) {
+      ++metrics_.reconnects_refused;
+      return std::optional<HttpResponse>(HttpResponse::text(404, "No Connection with that ID"));
+    }
+    return std::nullopt;
+  }
+  auto login_token = request_token(request, true);
+  auto login = login_token
+                   ? secret_.signer()->verify(*login_token, core::TokenKind::login, wall_ms())
+                   : Result<core::Claims>(Error{"Unauthorized"});
+  if (!login || login->name != conn->name) {
+    return std::optional<HttpResponse>(HttpResponse::text(401, "Unauthorized"));
+  }
+  if (!origin_allowed(request, origins_)) {
+    return std::optional<HttpResponse>(HttpResponse::text(403, "Origin not allowed"));
+  }
+  return std::optional<HttpResponse>();
 }
 
 void Gateway::on_open(ConnId id) { hub_.on_open(id); }

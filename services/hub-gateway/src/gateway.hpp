@@ -56,6 +56,8 @@ class Gateway final : public WsHandler {
   void listen(std::function<void(Result<int>)> on_listening);
   void negotiate(const HttpRequest& request, std::shared_ptr<HttpReply> reply,
                  std::vector<std::pair<std::string, std::string>> cors);
+  std::optional<std::optional<HttpResponse>> check_resume(const HttpRequest& request,
+                                                          const std::string& token);
   void shutdown_wait(std::chrono::steady_clock::time_point deadline, int phase,
                      std::function<void()> done);
 

@@ -90,6 +90,14 @@ std::string Metrics::render(bool redis_connected, bool subscribed) const {
           "connections dropped for silence or a missing handshake");
   counter(o, "clickrace_gateway_protocol_errors_total", protocol_errors,
           "malformed frames or records received");
+  counter(o, "clickrace_gateway_reconnects_resumed_total", reconnects_resumed,
+          "stateful reconnects that resumed their connection");
+  counter(o, "clickrace_gateway_reconnects_expired_total", reconnects_expired,
+          "dropped stateful connections whose reconnect window passed");
+  counter(o, "clickrace_gateway_reconnects_overflowed_total", reconnects_overflowed,
+          "stateful connections given up because their replay buffer was full");
+  counter(o, "clickrace_gateway_reconnects_refused_total", reconnects_refused,
+          "stateful reconnects to a connection not held here (the client starts a new one)");
   counter(o, "clickrace_gateway_http_requests_total", http_requests, "HTTP requests served");
   counter(o, "clickrace_gateway_logins_total", logins_ok, "successful logins");
   counter(o, "clickrace_gateway_logins_failed_total", logins_failed, "failed logins");

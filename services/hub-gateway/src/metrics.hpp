@@ -47,6 +47,12 @@ struct Metrics {
   std::uint64_t slow_clients_dropped = 0;
   std::uint64_t clients_timed_out = 0;
   std::uint64_t protocol_errors = 0;  // malformed records / frames
+  // Stateful reconnect: connections resumed, and those given up (window passed, buffer over the
+  // limit, or a reconnect to a connection not held here: the client then starts a new one).
+  std::uint64_t reconnects_resumed = 0;
+  std::uint64_t reconnects_expired = 0;
+  std::uint64_t reconnects_overflowed = 0;
+  std::uint64_t reconnects_refused = 0;
   std::uint64_t http_requests = 0;
   std::uint64_t logins_ok = 0;
   std::uint64_t logins_failed = 0;

@@ -51,6 +51,11 @@ void register_options(core::OptionSet& set, Options& o) {
           "hub connections one account may hold at once over all gateways (a newer one closes "
           "the oldest)",
           1, 1000);
+  set.add(
+      "CLICKRACE_PLAYER_SESSION_STALE_MS", &o.player_session_stale_ms,
+      "per-account connection registry: confirmed every third of this, an entry unconfirmed for "
+      "half of it is evicted first",
+      300, 3'600'000);
   set.add("CLICKRACE_ALLOWED_ORIGINS", &o.allowed_origins,
           "comma-separated browser origins allowed to connect (empty = same origin only)");
   set.add_checked("CLICKRACE_LOG_LEVEL", &o.log_level, "trace|debug|info|warn|error|off",
@@ -111,6 +116,12 @@ void register_options(core::OptionSet& set, Options& o) {
           60'000);
   set.add("CLICKRACE_SHUTDOWN_GRACE_MS", &o.shutdown_grace_ms,
           "on SIGTERM, how long to wait for in-flight clicks", 0, 60'000);
+  set.add("CLICKRACE_STATEFUL_RECONNECT", &o.stateful_reconnect,
+          "offer stateful reconnect to clients that ask (useStatefulReconnect)");
+  set.add("CLICKRACE_RECONNECT_BUFFER_BYTES", &o.reconnect_buffer_bytes,
+          "unacknowledged bytes kept per stateful connection for a replay", 1024, 64 << 20);
+  set.add("CLICKRACE_RECONNECT_WINDOW_MS", &o.reconnect_window_ms,
+          "how long a dropped stateful connection waits for its client to reconnect", 100, 600'000);
 }
 
 }  // namespace clickrace::gateway

@@ -37,6 +37,9 @@ struct Options {
   // Hub connections one account may hold at once over the whole fleet: a few tabs/devices. A
   // newer connection beyond it closes the account's oldest one (README "Fair play").
   int max_connections_per_player = 3;
+  // Each gateway confirms its connections in the per-account registry every third of this; a
+  // gateway's entries unconfirmed for half of it are the first evicted (it died or is stuck).
+  int64_t player_session_stale_ms = 30000;
   std::string allowed_origins;  // comma-separated; empty = same origin only
   std::string log_level = "info";
 
@@ -74,6 +77,14 @@ struct Options {
   // Redis answers commands is re-established (a partition may eat the FIN).
   int64_t heartbeat_ms = 2000;
   int64_t shutdown_grace_ms = 2000;  // wait this long for in-flight clicks on SIGTERM
+  // Stateful reconnect (signalr-protocol.md §9): offered in negotiate to clients that ask.
+  bool stateful_reconnect = true;
+  // Unacknowledged messages kept per connection for a replay (.NET's StatefulReconnectBufferSize).
+  // Past it the connection can no longer be resumed: the client falls back to a new connection.
+  int reconnect_buffer_bytes = 100'000;
+  // How long a connection whose socket dropped waits for its client to reconnect (.NET's
+  // DisconnectTimeout); it keeps its player, rate limit and pending invocations meanwhile.
+  int64_t reconnect_window_ms = 15000;
 
   std::vector<std::string> origins() const;  // allowed_origins split and trimmed
 };

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
@@ -18,15 +19,17 @@
 // The cap on hub connections per account over the whole fleet (DESIGN §1.1
 // CLICKRACE_MAX_CONNECTIONS_PER_PLAYER). Every opened connection is registered in Redis
 // (sessions.lua, one zset per account); a newer connection beyond the cap evicts the account's
-// oldest one, wherever it is: the script publishes its connection id on its gateway's kick
+// oldest one, wherever it is: the script publishes its registry member on its gateway's kick
 // channel, and that gateway closes it with a Close that says why and does not invite a
 // reconnect. Each gateway confirms its connections every stale/3, so the entries of a gateway
 // that died vanish after `stale` and never count against the player for long.
 //
 // Newest wins (rather than refusing the newcomer): the player's latest tab or device is the one
 // they are looking at, and a crashed gateway's leftovers cannot lock anyone out.
-// While Redis is unreachable, connections are not registered (they are let in: clicks fail
-// anyway until it is back) — the cap is best effort then, the click rate limit is not.
+// While Redis is unreachable, connections are let in and registered at the next confirmation
+// once it is back (clicks fail meanwhile anyway). A confirmation re-registers a connection that
+// Redis forgot (data loss, a late gateway) instead of closing it: a connection is only ever
+// closed for a newer one.
 // Event-loop thread only.
 namespace clickrace::gateway {
 
@@ -44,17 +47,20 @@ class PlayerSessions {
   std::string kick_channel() const { return keys_.gateway_kick(instance_); }
   void opened(ConnId id, const std::string& player, const std::string& connection_id);
   void closed(ConnId id);
-  // A message on kick_channel(): the connection id to close.
-  void on_kick(const std::string& connection_id);
+  // A message on kick_channel(): the registry member to close.
+  void on_kick(const std::string& member);
   // Starts the periodic confirmation.
   void start();
 
  private:
+  enum class State { unregistered, opening, registered };
   struct Entry {
-    std::string key;            // P player:<name>:conns
-    std::string connection_id;  // public id
-    std::string member;         // set when the open script answered
+    std::vector<std::string> keys;  // P player:<name>:conns, P player:<name>:evicted
+    std::string connection_id;      // public id
+    std::string member;             // set when the open script answered
+    State state = State::unregistered;
   };
+  void register_entry(ConnId id, Entry& e);
   void confirm_all();
   void schedule_confirm();
 

@@ -431,9 +431,10 @@ void WsServer::stop_listening() {
   if (impl_->server.is_listening()) impl_->server.stop_listening(ec);
 }
 
-PreparedFrame WsServer::prepare(std::string_view text) {
+PreparedFrame WsServer::prepare(std::string_view text, bool binary) {
   // Server frames are unmasked, so the framed bytes are the same for every recipient.
-  std::string head = frame_header(websocketpp::frame::opcode::text, text.size());
+  std::string head = frame_header(
+      binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text, text.size());
   auto bytes = std::make_shared<std::string>();
   bytes->reserve(head.size() + text.size());
   bytes->append(head);
@@ -449,8 +450,9 @@ SendResult WsServer::send(ConnId id, const PreparedFrame& frame) {
   return impl_->send_bytes(id, *frame.bytes_, {});
 }
 
-SendResult WsServer::send(ConnId id, std::string_view text) {
-  return impl_->send_bytes(id, frame_header(websocketpp::frame::opcode::text, text.size()), text);
+SendResult WsServer::send(ConnId id, std::string_view payload, bool binary) {
+  auto op = binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text;
+  return impl_->send_bytes(id, frame_header(op, payload.size()), payload);
 }
 
 void WsServer::close(ConnId id, std::uint16_t code, std::string_view reason) {

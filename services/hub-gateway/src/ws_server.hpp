@@ -30,8 +30,8 @@ struct WsLimits {
   std::size_t max_sockets = 1'000'000;
 };
 
-// A WebSocket text message framed once (header + payload bytes) and shared by every connection
-// it is sent to: a broadcast costs one allocation, not one per recipient.
+// A WebSocket message (text or binary) framed once (header + payload bytes) and shared by every
+// connection it is sent to: a broadcast costs one allocation, not one per recipient.
 class PreparedFrame {
  public:
   PreparedFrame() = default;
@@ -86,13 +86,14 @@ class WsServer {
   Result<int> listen(const std::string& address, int port);
   void stop_listening();
 
-  static PreparedFrame prepare(std::string_view text);
-  // Sends a text message: written to the socket at once when nothing of the connection's is
+  // `binary`: a binary message (MessagePack hub protocol), else text (JSON).
+  static PreparedFrame prepare(std::string_view payload, bool binary = false);
+  // Sends a message: written to the socket at once when nothing of the connection's is
   // still queued, else (and for whatever the socket does not take) queued in order. If the
   // connection's queued bytes are above the limit, the connection is dropped instead (a slow
   // reader) and dropped_slow is returned.
   SendResult send(ConnId id, const PreparedFrame& frame);
-  SendResult send(ConnId id, std::string_view text);
+  SendResult send(ConnId id, std::string_view payload, bool binary = false);
   // WebSocket close handshake with `code` (1000 normal, 1008 policy, ...).
   void close(ConnId id, std::uint16_t code, std::string_view reason);
   // Immediate TCP teardown (slow or dead peers).

@@ -230,6 +230,10 @@
   function buildConnection() {
     return new signalR.HubConnectionBuilder()
       .withUrl("/hub", { accessTokenFactory: function () { return session ? session.token : ""; } })
+      // A blip (a phone losing its network for a moment) resumes the same connection: nothing
+      // shows, and no RoundEnded or click completion sent meanwhile is lost. If the gateway can no
+      // longer resume it, the client falls back to the automatic reconnect below.
+      .withStatefulReconnect()
       .withAutomaticReconnect({
         nextRetryDelayInMilliseconds: function (ctx) {
           // A token that has expired will never be accepted again: stop and ask for a login.
@@ -264,7 +268,9 @@
       if (gen !== connGen) return;
       setConn("connected");
       syncRound();
-      refreshRecent(); // results announced while we were away
+      // A new connection (the stateful one could not be resumed): results announced while we
+      // were away are caught up from /api/rounds, the newest one shown as the last result.
+      refreshRecent(true);
     });
     c.onclose(function (err) {
       if (gen !== connGen) return;
@@ -376,8 +382,10 @@
     renderBoard(d);
   }
 
+  var lastResultRound = -1;
   function onRoundEnded(r) {
     if (!r || typeof r.round !== "number") return;
+    lastResultRound = r.round;
     renderResult(r);
     refreshRecent();
   }
@@ -564,12 +572,17 @@
   }
 
   var recentSeq = 0;
-  async function refreshRecent() {
+  async function refreshRecent(catchUp) {
     var seq = ++recentSeq;
     try {
       var r = await api("GET", "/api/rounds?limit=" + RECENT_LIMIT);
       if (seq !== recentSeq || !r.ok || !Array.isArray(r.data)) return;
       renderRecent(r.data);
+      var newest = r.data[0];
+      if (catchUp && newest && typeof newest.round === "number" && newest.round > lastResultRound) {
+        lastResultRound = newest.round;
+        renderResult(newest);
+      }
     } catch (e) { /* keep the last list; the next RoundEnded refreshes it */ }
   }
 

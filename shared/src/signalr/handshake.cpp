@@ -50,17 +50,23 @@ Result<HandshakeRequest> parse_handshake_request(std::string_view record) {
   return request;
 }
 
-Result<long long> negotiate_handshake(std::string_view record) {
+Result<NegotiatedHandshake> negotiate_handshake(std::string_view record) {
   auto request = parse_handshake_request(record);
   if (!request) return request.error();
-  if (request->protocol != kJsonProtocolName) {
+  NegotiatedHandshake out;
+  if (request->protocol == kJsonProtocolName) {
+    out.protocol = Protocol::json;
+  } else if (request->protocol == kMessagePackProtocolName) {
+    out.protocol = Protocol::messagepack;
+  } else {
     return Error{"The protocol '" + shortened(request->protocol) + "' is not supported."};
   }
   if (request->version < kMinJsonProtocolVersion || request->version > kMaxJsonProtocolVersion) {
     return Error{"The server does not support version " + std::to_string(request->version) +
-                 " of the '" + std::string(kJsonProtocolName) + "' protocol."};
+                 " of the '" + request->protocol + "' protocol."};
   }
-  return request->version;
+  out.version = request->version;
+  return out;
 }
 
 std::string handshake_error_frame(std::string_view text) {

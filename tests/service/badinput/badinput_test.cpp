@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "clickrace/core/token.hpp"
+#include "msgpack_cases.hpp"
 #include "process.hpp"
 #include "raw_tcp.hpp"
 #include "redis_server.hpp"
@@ -1016,6 +1017,9 @@ TEST(BadInput, EveryKindGetsItsAnswerAndTheGatewayKeepsServing) {
   for (auto* part : {&http_cases, &token_cases, &hub_cases}) {
     auto cases = (*part)();
     table.insert(table.end(), cases.begin(), cases.end());
+  }
+  for (auto& [name, run] : msgpack_hub_cases()) {
+    table.push_back({"messagepack", name, [run = run](Env& env) { run(env.port, env.token); }});
   }
   std::map<std::string, int> per_category;
   std::vector<std::string> failed;

@@ -284,6 +284,30 @@ TEST_F(ScheduleScript, ARecreatedScheduleNumbersOnAfterTheClosedMark) {
   EXPECT_EQ(again.elements[7].integer, 0);
 }
 
+// The schedule was lost while round closed+1 was running with clicks in it: that round is not
+// restarted under its id (it would run ~1.5 lengths with the old clicks and be announced as
+// started twice). It ends now with what it holds, and the new schedule starts the next one.
+TEST_F(ScheduleScript, ARunningRoundWithClicksEndsWhenItsScheduleIsRecreated) {
+  cmd({"SET", keys_.closed(), "6"});
+  write_schedule(redis_now() - 6 * 1000 - 500, 1000);  // round 7 is half over
+  Reply c7 =
+      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "alice", "5"});
+  ASSERT_EQ(c7.elements.at(0).integer, 7);
+  cmd({"DEL", keys_.schedule()});
+  int64_t now = redis_now();
+  Reply r = eval(bus::lua::schedule, {keys_.schedule(), keys_.closed()}, {"1000"});
+  ASSERT_EQ(r.elements.size(), 12u) << r.str;
+  EXPECT_EQ(r.elements[2].integer, 8);   // base: the next round
+  EXPECT_EQ(r.elements[7].integer, 1);   // created
+  EXPECT_EQ(r.elements[11].integer, 7);  // prev_base: round 7's window ...
+  EXPECT_LE(r.elements[9].integer + r.elements[10].integer, r.elements[6].integer);  // ... ended
+  EXPECT_GE(r.elements[9].integer + r.elements[10].integer, now);
+  Reply c8 =
+      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "bob", "1"});
+  EXPECT_EQ(c8.elements.at(0).integer, 8) << "no click joins round 7 after the loss";
+  EXPECT_TRUE(cmd({"ZSCORE", keys_.scores(7), "bob"}).is_nil());
+}
+
 // Everything was lost (FLUSHALL, a restart without persistence): numbering starts at 1 again.
 TEST_F(ScheduleScript, WithoutAClosedMarkRoundsStartAtOne) {
   Reply r = eval(bus::lua::schedule, {keys_.schedule(), keys_.closed()}, {"400"});

@@ -60,6 +60,33 @@ TEST(Compose, RefusesToStartWithoutATokenSecret) {
   EXPECT_NE(r.output.find("CLICKRACE_TOKEN_SECRET"), std::string::npos) << r.output;
 }
 
+// Invariant 8 on the compose stack: Redis fsyncs the append-only file before every reply. Read
+// from the normalized config, as docker compose would run it.
+TEST(Compose, RedisFsyncsEveryWrite) {
+  auto r = run("compose", {"docker-compose", "-f", kSource + "/docker-compose.yml", "config"},
+               {{"CLICKRACE_TOKEN_SECRET", "lint-only-secret-0123456789abcdef0123456789"}});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto redis = r.output.find("\n  redis:\n");
+  ASSERT_NE(redis, std::string::npos) << r.output;
+  // The redis service's block ends where the next service (two-space indent) starts.
+  auto end = redis + 1;
+  do {
+    end = r.output.find("\n  ", end + 1);
+  } while (end != std::string::npos && r.output[end + 3] == ' ');
+  auto command = r.output.substr(redis, end - redis);
+  EXPECT_NE(command.find("- --appendonly\n    - \"yes\""), std::string::npos) << command;
+  EXPECT_NE(command.find("- --appendfsync\n    - always"), std::string::npos) << command;
+}
+
+// The token secret may live in .env beside the compose file: it must reach neither git nor an
+// image.
+TEST(Compose, DotEnvIsIgnoredByGitAndDocker) {
+  for (const char* file : {"/.gitignore", "/.dockerignore"}) {
+    std::string text = "\n" + read_file(kSource + file) + "\n";
+    EXPECT_NE(text.find("\n.env\n"), std::string::npos) << file;
+  }
+}
+
 // ---- nginx -------------------------------------------------------------------------------------
 
 // Renders with services/load-balancer/render, exactly as scripts/play does.

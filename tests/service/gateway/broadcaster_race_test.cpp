@@ -41,10 +41,10 @@ struct Rig {
   Metrics metrics;
   std::vector<long long> announced;
   Broadcaster broadcaster{io, client, keys, metrics,
-                          [this](std::string_view event, const std::string& frame) {
+                          [this](std::string_view event, std::string_view data) {
                             if (event != bus::kRoundEnded) return;
-                            auto j = nlohmann::json::parse(frame.substr(0, frame.size() - 1));
-                            announced.push_back(j["arguments"][0]["round"].get<long long>());
+                            auto j = nlohmann::json::parse(data);
+                            announced.push_back(j["round"].get<long long>());
                           }};
 
   void add_to_stream(long long round) {

@@ -256,6 +256,11 @@ TEST(Auth, ConnectionIdsAreUrlSafe22Chars) {
   EXPECT_EQ(body["availableTransports"][0]["transport"], "WebSockets");
   EXPECT_FALSE(body.contains("useStatefulReconnect"));
   EXPECT_FALSE(body.contains("ProtocolVersion"));
+  EXPECT_EQ(body["availableTransports"][0]["transferFormats"],
+            nlohmann::json::array({"Text", "Binary"}));
+  // Only when the client asked (and the gateway offers it).
+  auto stateful = nlohmann::json::parse(negotiate_body("cid", "tok", true));
+  EXPECT_EQ(stateful["useStatefulReconnect"], true);
 }
 
 TEST(Auth, UpgradeChecks) {

@@ -10,22 +10,37 @@ namespace {
 TEST(Handshake, AcceptsJsonVersion1And2) {
   auto v1 = negotiate_handshake(R"({"protocol":"json","version":1})");
   ASSERT_TRUE(v1.ok()) << v1.error().message;
-  EXPECT_EQ(*v1, 1);
+  EXPECT_EQ(v1->protocol, Protocol::json);
+  EXPECT_EQ(v1->version, 1);
   auto v2 = negotiate_handshake(R"({"protocol":"json","version":2})");
   ASSERT_TRUE(v2.ok());
-  EXPECT_EQ(*v2, 2);
+  EXPECT_EQ(v2->version, 2);
+}
+
+TEST(Handshake, AcceptsMessagePackVersion1And2) {
+  for (long long v : {1, 2}) {
+    auto r =
+        negotiate_handshake(R"({"protocol":"messagepack","version":)" + std::to_string(v) + "}");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->protocol, Protocol::messagepack);
+    EXPECT_EQ(r->version, v);
+  }
+  auto r = negotiate_handshake(R"({"protocol":"messagepack","version":3})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message,
+            "The server does not support version 3 of the 'messagepack' protocol.");
 }
 
 TEST(Handshake, AnyOrderUnknownPropertiesAndWhitespace) {
   auto r = negotiate_handshake(R"( { "version" : 1, "extra":{"x":[1]}, "protocol" : "json" } )");
   ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(*r, 1);
+  EXPECT_EQ(r->version, 1);
 }
 
 TEST(Handshake, UnsupportedProtocolUsesDotNetText) {
-  auto r = negotiate_handshake(R"({"protocol":"messagepack","version":1})");
+  auto r = negotiate_handshake(R"({"protocol":"MessagePack","version":1})");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message, "The protocol 'messagepack' is not supported.");
+  EXPECT_EQ(r.error().message, "The protocol 'MessagePack' is not supported.");
 }
 
 TEST(Handshake, UnsupportedVersionUsesDotNetText) {

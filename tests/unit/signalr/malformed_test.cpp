@@ -244,7 +244,7 @@ TEST_P(Malformed, ParseMessageReturnsShortError) {
 }
 
 TEST_P(Malformed, HandshakeReturnsError) {
-  Result<long long> r = 0LL;
+  Result<NegotiatedHandshake> r = Error{};
   ASSERT_NO_THROW(r = negotiate_handshake(GetParam().input));
   EXPECT_FALSE(r.ok());
 }

@@ -26,6 +26,10 @@ class Keys {
   std::string player_connections(std::string_view name) const {
     return p_ + "player:" + std::string(name) + ":conns";
   }
+  // Members of player_connections() evicted for the cap (sessions.lua).
+  std::string player_evicted(std::string_view name) const {
+    return p_ + "player:" + std::string(name) + ":evicted";
+  }
   // A gateway's own channels (instance: its random id).
   std::string gateway_heartbeat(std::string_view instance) const {
     return p_ + "gateway:" + std::string(instance) + ":heartbeat";

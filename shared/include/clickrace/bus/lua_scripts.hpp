@@ -9,8 +9,9 @@ namespace clickrace::bus::lua {
 // Reply: {round, total_1, granted_1, total_2, granted_2, ...}. Errors: "NOROUND ...", "BADARG ...".
 extern const char* const click;
 
-// KEYS: P player:<name>:conns. ARGV: op ("open" | "touch" | "close"), ... (docs/bus.md).
-// Reply: open → {member, evicted}; touch → 1 | 0 (evicted) | -1 (key gone); close → 0 | 1.
+// KEYS: P player:<name>:conns, P player:<name>:evicted. ARGV: op ("open" | "touch" | "close"), ...
+// (docs/bus.md).
+// Reply: open → {member, evicted}; touch → 1 | 0 (evicted: close it); close → 0 | 1.
 extern const char* const sessions;
 
 // KEYS: P schedule, P closed (optional). ARGV: len (ms, integer >= 1).
