@@ -1,5 +1,7 @@
 #include "redis_cluster.hpp"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <set>
 #include <sstream>
@@ -150,6 +152,8 @@ int RedisCluster::replica_of(int primary_port) {
 }
 
 void RedisCluster::kill(int port) { node(port).proc->kill(); }
+void RedisCluster::pause(int port) { node(port).proc->signal(SIGSTOP); }
+void RedisCluster::resume(int port) { node(port).proc->signal(SIGCONT); }
 
 void RedisCluster::restart(int port) {
   Node& n = node(port);

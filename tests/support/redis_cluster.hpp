@@ -47,6 +47,8 @@ class RedisCluster {
 
   // Fault injection.
   void kill(int port);     // SIGKILL
+  void pause(int port);    // SIGSTOP: the node answers nothing, replication to it stalls
+  void resume(int port);   // SIGCONT
   void restart(int port);  // starts a killed node again (same port, same nodes.conf)
   // Until every running node reports cluster_state:ok with all 16384 slots served, every
   // replica's link is up, and all running nodes report the same slot ranges and primaries.

@@ -9,7 +9,9 @@
 
 namespace clickrace::test {
 
-ClusterStack::ClusterStack(RedisCluster::Config config) : cluster_(std::move(config)) {
+ClusterStack::ClusterStack(RedisCluster::Config config,
+                           std::map<std::string, std::string> gateway_env)
+    : cluster_(std::move(config)), gateway_env_(std::move(gateway_env)) {
   for (int i = 0; i < 2; ++i) start_scheduler(i);
   for (int i = 0; i < 2; ++i) {
     gateway_ports_[i] = free_port();
@@ -48,22 +50,23 @@ void ClusterStack::start_scheduler(int i) {
 
 bool ClusterStack::start_gateway(int i) {
   if (gateways_[i]) gateways_[i]->kill();
-  gateways_[i] = std::make_unique<Process>(
-      "gateway-" + std::to_string(i), std::vector<std::string>{bin("hub-gateway")},
-      std::map<std::string, std::string>{
-          {"CLICKRACE_REDIS_CLUSTER", cluster_.seeds()},
-          {"CLICKRACE_KEY_PREFIX", kClusterPrefix},
-          {"CLICKRACE_GATEWAY_PORT", std::to_string(gateway_ports_[i])},
-          {"CLICKRACE_BIND_ADDRESS", "127.0.0.1"},
-          {"CLICKRACE_TOKEN_SECRET", "cluster-suite-secret-0123456789abcdef0123456789"},
-          {"CLICKRACE_FAST_PASSWORD_HASH", "1"},
-          {"CLICKRACE_LOGIN_ATTEMPTS_PER_MIN", "100000"},
-          {"CLICKRACE_MAX_CLICKS_PER_S", "1000"},
-          {"CLICKRACE_KEEPALIVE_MS", "1000"},
-          {"CLICKRACE_REDIS_TIMEOUT_MS", "1000"},
-          // A failover (node timeout 2 s + election) fits in the resend window.
-          {"CLICKRACE_CLICK_RETRY_MS", "20000"},
-          {"CLICKRACE_LOG_LEVEL", "info"}});
+  std::map<std::string, std::string> env{
+      {"CLICKRACE_REDIS_CLUSTER", cluster_.seeds()},
+      {"CLICKRACE_KEY_PREFIX", kClusterPrefix},
+      {"CLICKRACE_GATEWAY_PORT", std::to_string(gateway_ports_[i])},
+      {"CLICKRACE_BIND_ADDRESS", "127.0.0.1"},
+      {"CLICKRACE_TOKEN_SECRET", "cluster-suite-secret-0123456789abcdef0123456789"},
+      {"CLICKRACE_FAST_PASSWORD_HASH", "1"},
+      {"CLICKRACE_LOGIN_ATTEMPTS_PER_MIN", "100000"},
+      {"CLICKRACE_MAX_CLICKS_PER_S", "1000"},
+      {"CLICKRACE_KEEPALIVE_MS", "1000"},
+      {"CLICKRACE_REDIS_TIMEOUT_MS", "1000"},
+      // A failover (node timeout 2 s + election) fits in the resend window.
+      {"CLICKRACE_CLICK_RETRY_MS", "20000"},
+      {"CLICKRACE_LOG_LEVEL", "info"}};
+  for (const auto& [k, v] : gateway_env_) env[k] = v;
+  gateways_[i] = std::make_unique<Process>("gateway-" + std::to_string(i),
+                                           std::vector<std::string>{bin("hub-gateway")}, env);
   gateways_[i]->start();
   if (gateways_[i]->wait_listening() <= 0) return false;
   return eventually([&] { return gateway_ready(i); }, 20s);

@@ -20,7 +20,9 @@ inline const std::string kClusterPrefix = "{crtest}:";
 class ClusterStack {
  public:
   // Everything up and ready, or test failures.
-  explicit ClusterStack(RedisCluster::Config config = {});
+  // `gateway_env` is added to (or overrides) the gateways' settings.
+  explicit ClusterStack(RedisCluster::Config config = {},
+                        std::map<std::string, std::string> gateway_env = {});
   ~ClusterStack();
 
   RedisCluster& cluster() { return cluster_; }
@@ -47,6 +49,7 @@ class ClusterStack {
   std::array<std::unique_ptr<Process>, 2> gateways_;
   std::array<std::unique_ptr<Process>, 2> schedulers_;
   std::unique_ptr<LoadBalancer> lb_;
+  std::map<std::string, std::string> gateway_env_;
 };
 
 }  // namespace clickrace::test

@@ -151,6 +151,49 @@ TEST(ClusterServices, KillingThePrimaryWithTheDataUnderLoad) {
   if (HasFailure()) std::cout << stack.logs_tail();
 }
 
+// The primary's replica falls behind (SIGSTOP, link cut) while players click, then the primary dies
+// and the stale replica takes over: no acknowledged click may be missing from it. Without WAIT the
+// clicks acknowledged while the replica was frozen are lost here (seen: run with
+// CLICKRACE_REDIS_WAIT_REPLICAS=0 in gateway_env).
+TEST(ClusterServices, AcknowledgedClicksSurviveAPromotedStaleReplica) {
+  std::map<std::string, std::string> env;
+  if (const char* w = std::getenv("CLICKRACE_TEST_WAIT_REPLICAS")) {
+    env["CLICKRACE_REDIS_WAIT_REPLICAS"] = w;
+  }
+  ClusterStack stack({}, env);
+  ClickLoad load(load_options(stack, 20));
+  ASSERT_TRUE(eventually([&] { return load.all_connected(); }, 20s));
+  load.start();
+  std::this_thread::sleep_for(2s);
+  int primary = stack.data_port();
+  int replica = stack.cluster().replica_of(primary);
+  ASSERT_NE(replica, 0);
+  long long acked_before = load.totals().acked;
+  stack.cluster().pause(replica);
+  // Cut the replication link too (a stopped process still receives into its socket buffer):
+  // from here on, clicks reach the primary only.
+  RedisSync(primary).cmd({"CLIENT", "KILL", "TYPE", "replica"});
+  std::this_thread::sleep_for(1500ms);
+  long long acked_while_frozen = load.totals().acked - acked_before;
+  stack.cluster().kill(primary);
+  stack.cluster().resume(replica);
+  // The stale replica is promoted; the old primary comes back as its replica.
+  EXPECT_TRUE(eventually([&] { return stack.data_port() == replica; }, 30s))
+      << stack.cluster().diagnostics();
+  stack.cluster().restart(primary);
+  std::this_thread::sleep_for(3s);
+  load.stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(3 * kClusterRoundMs));
+  auto t = tally(load, stack, false);
+  std::cout << "[ cluster  ] acked while the replica was frozen " << acked_while_frozen
+            << "; acked " << t.acked << " stored " << t.stored << " ambiguous " << t.ambiguous
+            << " lost " << t.lost << '\n';
+  EXPECT_EQ(t.lost, 0);
+  EXPECT_EQ(t.invented, 0);
+  check_stream(stack);
+  if (HasFailure() || std::getenv("CLICKRACE_TEST_LOGS")) std::cout << stack.logs_tail(60);
+}
+
 // The game's slot moves to another primary, key by key, while players click: the services
 // follow ASK during the migration and MOVED after it, and every click is accounted for.
 TEST(ClusterServices, MovingTheGamesSlotUnderLoad) {
