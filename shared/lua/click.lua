@@ -44,6 +44,10 @@ end
 local done_key = P .. 'clickbatch:' .. batch
 local done = redis.call('GET', done_key)
 if done then
+  -- A write (the same expiry again), so a WAIT behind this call on a new connection waits for
+  -- the batch's first run to reach the replicas (WAIT counts this connection's writes only).
+  local ttl = redis.call('PTTL', done_key)
+  if ttl > 0 then redis.call('PEXPIRE', done_key, ttl) end
   local out = {}
   for v in string.gmatch(done, '[^,]+') do
     out[#out + 1] = tonumber(v)

@@ -28,7 +28,7 @@ std::int64_t steady_ms() {
 
 }  // namespace
 
-Accounts::Accounts(asio::io_context& io, redis::Client& redis, const bus::Keys& keys,
+Accounts::Accounts(asio::io_context& io, redis::ClusterClient& redis, const bus::Keys& keys,
                    WorkerPool& pool, core::PasswordLimits limits, const LoginLimits& login_limits,
                    Metrics& metrics)
     : io_(io),

@@ -8,7 +8,7 @@
 #include "clickrace/bus/keys.hpp"
 #include "clickrace/core/password.hpp"
 #include "clickrace/core/token.hpp"
-#include "clickrace/redis/client.hpp"
+#include "clickrace/redis/cluster_client.hpp"
 #include "clickrace/redis/script.hpp"
 #include "http_types.hpp"
 #include "login_limits.hpp"
@@ -27,8 +27,9 @@ class Accounts {
  public:
   using Respond = std::function<void(HttpResponse)>;
 
-  Accounts(asio::io_context& io, redis::Client& redis, const bus::Keys& keys, WorkerPool& pool,
-           core::PasswordLimits limits, const LoginLimits& login_limits, Metrics& metrics);
+  Accounts(asio::io_context& io, redis::ClusterClient& redis, const bus::Keys& keys,
+           WorkerPool& pool, core::PasswordLimits limits, const LoginLimits& login_limits,
+           Metrics& metrics);
   ~Accounts();
 
   // 201 {"name"} | 400 bad name/password | 409 name taken (regardless of case) | 429 | 503.
@@ -44,7 +45,7 @@ class Accounts {
   void store(const Credentials& creds, std::string hash, Respond respond);
 
   asio::io_context& io_;
-  redis::Client& redis_;
+  redis::ClusterClient& redis_;
   bus::Keys keys_;
   WorkerPool& pool_;
   core::PasswordLimits limits_;

@@ -27,7 +27,7 @@ std::optional<RoundEntry> entry_from(const redis::Reply& e) {
 
 }  // namespace
 
-Broadcaster::Broadcaster(asio::io_context& io, redis::Client& redis, const bus::Keys& keys,
+Broadcaster::Broadcaster(asio::io_context& io, redis::ClusterClient& redis, const bus::Keys& keys,
                          Metrics& metrics, Fanout fanout)
     : io_(io),
       redis_(redis),

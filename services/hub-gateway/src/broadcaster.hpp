@@ -10,7 +10,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "clickrace/bus/keys.hpp"
-#include "clickrace/redis/client.hpp"
+#include "clickrace/redis/cluster_client.hpp"
 #include "metrics.hpp"
 #include "round_ledger.hpp"
 
@@ -27,8 +27,8 @@ class Broadcaster {
   // Receives each event to send to every connection: its target and its argument (JSON text).
   using Fanout = std::function<void(std::string_view event, std::string_view data)>;
 
-  Broadcaster(asio::io_context& io, redis::Client& redis, const bus::Keys& keys, Metrics& metrics,
-              Fanout fanout);
+  Broadcaster(asio::io_context& io, redis::ClusterClient& redis, const bus::Keys& keys,
+              Metrics& metrics, Fanout fanout);
   ~Broadcaster();
 
   // The subscription is gone: hold RoundEnded results until the next catch-up.
@@ -47,7 +47,7 @@ class Broadcaster {
   void fan_out_result(const std::string& data);
 
   asio::io_context& io_;
-  redis::Client& redis_;
+  redis::ClusterClient& redis_;
   bus::Keys keys_;
   Metrics& metrics_;
   Fanout fanout_;

@@ -36,13 +36,15 @@ std::string rate_limit_error(int clicks_per_s) {
 CallOutcome classify(const Result<redis::Reply>& reply) {
   if (reply) return CallOutcome::answered;
   const std::string& m = reply.error().message;
-  if (m == redis::kErrTimeout || m == redis::kErrConnectionLost) return CallOutcome::ambiguous;
+  if (m == redis::kErrTimeout || m == redis::kErrConnectionLost || m == redis::kErrNotReplicated) {
+    return CallOutcome::ambiguous;
+  }
   if (m == redis::kErrClosed) return CallOutcome::closed;
   return CallOutcome::not_sent;
 }
 
-ClickBatcher::ClickBatcher(asio::io_context& io, redis::Client& redis, std::string key_prefix,
-                           Limits limits, Metrics& metrics, Sink sink)
+ClickBatcher::ClickBatcher(asio::io_context& io, redis::ClusterClient& redis,
+                           std::string key_prefix, Limits limits, Metrics& metrics, Sink sink)
     : io_(io),
       redis_(redis),
       prefix_(std::move(key_prefix)),
@@ -132,6 +134,10 @@ void ClickBatcher::flush() {
 void ClickBatcher::send(CallPtr call) {
   ++in_flight_;
   auto args = call->batch.script_args(prefix_, call->id, limits_.clicks_per_s);
+  redis::CallOptions options;
+  options.timeout = limits_.timeout;
+  options.wait_replicas = limits_.wait_replicas;
+  options.wait_timeout = limits_.wait_timeout;
   script_.call(
       redis_, {schedule_key_}, std::move(args),
       [this, call, alive = std::weak_ptr<char>(alive_)](Result<redis::Reply> reply) mutable {
@@ -142,7 +148,7 @@ void ClickBatcher::send(CallPtr call) {
         // client only reports disconnected once that is over.
         schedule_flush();
       },
-      limits_.timeout);
+      options);
 }
 
 void ClickBatcher::on_reply(CallPtr call, Result<redis::Reply> reply) {

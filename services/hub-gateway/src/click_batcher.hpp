@@ -12,7 +12,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "click_batch.hpp"
-#include "clickrace/redis/client.hpp"
+#include "clickrace/redis/cluster_client.hpp"
 #include "clickrace/redis/script.hpp"
 #include "metrics.hpp"
 
@@ -38,7 +38,8 @@ inline constexpr const char* kOverloadedError = "server busy, try again";
 enum class CallOutcome {
   answered,   // Redis replied (a result or an error reply): resolved
   not_sent,   // failed before it was sent (not connected, overloaded): nothing was applied
-  ambiguous,  // may or may not have run (connection lost, timeout): resend with the same id
+  ambiguous,  // may or may not have run (connection lost, timeout), or ran but is not yet on
+              // a replica (WAIT fell short): resend with the same id
   closed,     // the client was closed (shutdown): give up
 };
 CallOutcome classify(const Result<redis::Reply>& reply);
@@ -67,10 +68,16 @@ class ClickBatcher {
     // at most `flush_window` more latency. 0 = off (every turn flushes).
     std::chrono::microseconds flush_window{0};
     std::size_t flush_min_clicks = 64;
+    // On a Redis Cluster: `WAIT wait_replicas` pipelined behind each click.lua call, so a batch
+    // is acknowledged only once a replica has it (a primary killed -9 right after loses no
+    // acknowledged click). Fewer replicas in wait_timeout: the batch stays unresolved and is
+    // resent (same id: counted once) until it is durable or its window ends. 0 = no WAIT.
+    int wait_replicas = 0;
+    std::chrono::milliseconds wait_timeout{500};
   };
 
-  ClickBatcher(asio::io_context& io, redis::Client& redis, std::string key_prefix, Limits limits,
-               Metrics& metrics, Sink sink);
+  ClickBatcher(asio::io_context& io, redis::ClusterClient& redis, std::string key_prefix,
+               Limits limits, Metrics& metrics, Sink sink);
   ~ClickBatcher();
 
   // Queues a click for the next batch, or returns the error to answer right away.
@@ -107,7 +114,7 @@ class ClickBatcher {
   void finish(ClickBatch& batch, Result<redis::Reply> reply);
 
   asio::io_context& io_;
-  redis::Client& redis_;
+  redis::ClusterClient& redis_;
   std::string prefix_;
   std::string schedule_key_;
   Limits limits_;

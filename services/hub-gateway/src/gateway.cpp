@@ -9,6 +9,7 @@
 #include "clickrace/core/clock.hpp"
 #include "clickrace/core/log.hpp"
 #include "clickrace/core/password.hpp"
+#include "clickrace/redis/cluster_config.hpp"
 #include "fd_limits.hpp"
 #include "routes.hpp"
 #include "static_files.hpp"
@@ -20,6 +21,20 @@ redis::Options redis_options_or_throw(const Options& o) {
   auto r = redis_options(o);
   if (!r) throw std::runtime_error(r.error().message);
   return *r;
+}
+
+redis::ClusterOptions cluster_options_or_throw(const Options& o) {
+  auto r = cluster_options(o);
+  if (!r) throw std::runtime_error(r.error().message);
+  return *r;
+}
+
+// On a cluster every key shares the prefix's hash tag (redis::cluster_key_prefix).
+Options with_cluster_prefix(Options o) {
+  auto p = redis::cluster_key_prefix(o.key_prefix, !o.redis_cluster.empty());
+  if (!p) throw std::runtime_error(p.error().message);
+  o.key_prefix = *p;
+  return o;
 }
 
 TrustedProxies trusted_proxies_or_throw(const std::string& list) {
@@ -65,6 +80,10 @@ ClickBatcher::Limits batcher_limits(const Options& o) {
   l.clicks_per_s = o.max_clicks_per_s;
   l.flush_window = std::chrono::microseconds(o.click_flush_window_us);
   l.flush_min_clicks = static_cast<std::size_t>(o.click_flush_min_clicks);
+  l.wait_replicas = o.redis_cluster.empty() ? 0 : o.redis_wait_replicas;
+  // Short: a replica that needs longer is behind; the batch is resent meanwhile. Bounded so a
+  // call (timeout + WAIT) plus the resend window stays inside click.lua's batch memory.
+  l.wait_timeout = std::min(l.timeout / 2, std::chrono::milliseconds(2000));
   return l;
 }
 
@@ -81,12 +100,18 @@ Result<redis::Options> redis_options(const Options& o) {
   return redis::parse_url(o.redis_url, base);
 }
 
+Result<redis::ClusterOptions> cluster_options(const Options& o) {
+  auto node = redis_options(o);
+  if (!node) return node.error();
+  return redis::make_cluster_options(o.redis_cluster, *node);
+}
+
 Gateway::Gateway(asio::io_context& io, Options options)
     : io_(io),
-      options_(std::move(options)),
+      options_(with_cluster_prefix(std::move(options))),
       origins_(options_.origins()),
       keys_(options_.key_prefix),
-      redis_(io, redis_options_or_throw(options_)),
+      redis_(io, cluster_options_or_throw(options_)),
       subscriber_(io, redis_options_or_throw(options_)),
       secret_(io, redis_, keys_.token_secret()),
       trusted_proxies_(trusted_proxies_or_throw(options_.trusted_proxies)),
@@ -113,6 +138,13 @@ Gateway::Gateway(asio::io_context& io, Options options)
                                                              : core::PasswordLimits::interactive(),
                                  login_limits(options_), metrics_);
   hub_.attach(&server_, &batcher_, &sessions_);
+  if (!options_.redis_cluster.empty()) {
+    // Pub/sub works on any node of a cluster: move to another when ours is gone.
+    subscriber_.set_address_source([this] {
+      auto node = redis_.next_pubsub_node();
+      return std::make_pair(node.host, node.port);
+    });
+  }
   redis_.set_round_trip_hook([this](std::chrono::microseconds rtt) {
     metrics_.redis_latency_seconds.observe(static_cast<double>(rtt.count()) / 1e6);
   });
@@ -210,7 +242,8 @@ void Gateway::on_http(const HttpRequest& request, std::shared_ptr<HttpReply> rep
                              : HttpResponse::error(503, "not ready"));
     case Route::metrics: {
       HttpResponse r =
-          HttpResponse::text(200, metrics_.render(redis_.connected(), subscriber_.connected()));
+          HttpResponse::text(200, metrics_.render(redis_.connected(), subscriber_.connected()) +
+                                      redis::render_cluster_metrics(redis_, "clickrace_gateway"));
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       return respond(std::move(r));
     }

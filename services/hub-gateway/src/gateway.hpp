@@ -12,7 +12,7 @@
 #include "click_batcher.hpp"
 #include "clickrace/bus/keys.hpp"
 #include "clickrace/core/token.hpp"
-#include "clickrace/redis/client.hpp"
+#include "clickrace/redis/cluster_client.hpp"
 #include "clickrace/redis/subscriber.hpp"
 #include "client_address.hpp"
 #include "heartbeat.hpp"
@@ -66,7 +66,7 @@ class Gateway final : public WsHandler {
   std::vector<std::string> origins_;
   bus::Keys keys_;
   Metrics metrics_;
-  redis::Client redis_;
+  redis::ClusterClient redis_;
   redis::Subscriber subscriber_;
   TokenSecret secret_;
   TrustedProxies trusted_proxies_;
@@ -87,5 +87,7 @@ class Gateway final : public WsHandler {
 
 // The redis::Options for CLICKRACE_REDIS_URL and our timeouts.
 Result<redis::Options> redis_options(const Options& options);
+// One Redis (CLICKRACE_REDIS_URL) or a cluster (CLICKRACE_REDIS_CLUSTER) for the ClusterClient.
+Result<redis::ClusterOptions> cluster_options(const Options& options);
 
 }  // namespace clickrace::gateway

@@ -7,8 +7,9 @@
 
 namespace clickrace::gateway {
 
-Heartbeat::Heartbeat(asio::io_context& io, redis::Client& redis, redis::Subscriber& subscriber,
-                     std::string channel, std::chrono::milliseconds period, Metrics& metrics)
+Heartbeat::Heartbeat(asio::io_context& io, redis::ClusterClient& redis,
+                     redis::Subscriber& subscriber, std::string channel,
+                     std::chrono::milliseconds period, Metrics& metrics)
     : io_(io),
       redis_(redis),
       subscriber_(subscriber),

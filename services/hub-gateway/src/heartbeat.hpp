@@ -9,7 +9,7 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
-#include "clickrace/redis/client.hpp"
+#include "clickrace/redis/cluster_client.hpp"
 #include "clickrace/redis/subscriber.hpp"
 #include "metrics.hpp"
 
@@ -27,7 +27,7 @@ class Heartbeat {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Heartbeat(asio::io_context& io, redis::Client& redis, redis::Subscriber& subscriber,
+  Heartbeat(asio::io_context& io, redis::ClusterClient& redis, redis::Subscriber& subscriber,
             std::string channel, std::chrono::milliseconds period, Metrics& metrics);
   ~Heartbeat();
 
@@ -45,7 +45,7 @@ class Heartbeat {
   void tick();
 
   asio::io_context& io_;
-  redis::Client& redis_;
+  redis::ClusterClient& redis_;
   redis::Subscriber& subscriber_;
   std::string channel_;
   std::chrono::milliseconds period_;

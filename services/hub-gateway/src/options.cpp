@@ -25,6 +25,10 @@ std::vector<std::string> Options::origins() const {
 void register_options(core::OptionSet& set, Options& o) {
   set.add("CLICKRACE_REDIS_URL", &o.redis_url,
           "Redis to use, redis://[:password@]host[:port][/db]");
+  set.add("CLICKRACE_REDIS_CLUSTER", &o.redis_cluster,
+          "seed nodes host:port,... of a Redis Cluster (empty = CLICKRACE_REDIS_URL alone)");
+  set.add("CLICKRACE_REDIS_WAIT_REPLICAS", &o.redis_wait_replicas,
+          "on a cluster: replicas that must have a click batch before it is acknowledged", 0, 16);
   set.add("CLICKRACE_KEY_PREFIX", &o.key_prefix, "prefix of every Redis key and channel");
   set.add("CLICKRACE_GATEWAY_PORT", &o.port, "HTTP + WebSocket port (0 = pick a free one)", 0,
           65535);

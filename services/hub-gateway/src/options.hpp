@@ -21,6 +21,11 @@ static_assert(kMaxClickRetryMs + kMaxRedisTimeoutMs < kClickBatchMemoryMs,
 struct Options {
   // ---- DESIGN.md §1.1 ----
   std::string redis_url = "redis://127.0.0.1:6379/0";
+  // Seed nodes "host:port,..." of a Redis Cluster (DESIGN §3.1); empty = the one Redis of
+  // redis_url (whose credentials and timeouts the cluster nodes use too).
+  std::string redis_cluster;
+  // On a cluster, a click batch is acknowledged only once this many replicas have it (WAIT).
+  int redis_wait_replicas = 1;
   std::string key_prefix = "clickrace:";
   int port = 8080;              // 0 = pick a free port; printed as "listening on <port>"
   int64_t round_ms = 30000;     // only used by GetRound() before a schedule exists (display)

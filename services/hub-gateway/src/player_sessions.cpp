@@ -15,9 +15,9 @@ std::string connection_id_of(const std::string& member) {
 
 }  // namespace
 
-PlayerSessions::PlayerSessions(asio::io_context& io, redis::Client& redis, const bus::Keys& keys,
-                               std::string instance, int cap, std::chrono::milliseconds stale,
-                               Metrics& metrics, Evict evict)
+PlayerSessions::PlayerSessions(asio::io_context& io, redis::ClusterClient& redis,
+                               const bus::Keys& keys, std::string instance, int cap,
+                               std::chrono::milliseconds stale, Metrics& metrics, Evict evict)
     : io_(io),
       redis_(redis),
       keys_(keys),

@@ -11,7 +11,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "clickrace/bus/keys.hpp"
-#include "clickrace/redis/client.hpp"
+#include "clickrace/redis/cluster_client.hpp"
 #include "clickrace/redis/script.hpp"
 #include "metrics.hpp"
 #include "ws_server.hpp"
@@ -37,7 +37,7 @@ class PlayerSessions {
  public:
   using Evict = std::function<void(ConnId)>;
 
-  PlayerSessions(asio::io_context& io, redis::Client& redis, const bus::Keys& keys,
+  PlayerSessions(asio::io_context& io, redis::ClusterClient& redis, const bus::Keys& keys,
                  std::string instance, int cap, std::chrono::milliseconds stale, Metrics& metrics,
                  Evict evict);
   ~PlayerSessions();
@@ -65,7 +65,7 @@ class PlayerSessions {
   void schedule_confirm();
 
   asio::io_context& io_;
-  redis::Client& redis_;
+  redis::ClusterClient& redis_;
   bus::Keys keys_;
   std::string instance_;
   int cap_;

@@ -22,7 +22,7 @@ nlohmann::json top_from(const redis::Reply& r) {
 
 }  // namespace
 
-Rounds::Rounds(redis::Client& redis, const bus::Keys& keys) : redis_(redis), keys_(keys) {}
+Rounds::Rounds(redis::ClusterClient& redis, const bus::Keys& keys) : redis_(redis), keys_(keys) {}
 Rounds::~Rounds() = default;
 
 void Rounds::current(std::int64_t now_ms, std::optional<std::string> player, Done done) {

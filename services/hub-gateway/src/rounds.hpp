@@ -7,7 +7,7 @@
 
 #include "clickrace/bus/keys.hpp"
 #include "clickrace/core/result.hpp"
-#include "clickrace/redis/client.hpp"
+#include "clickrace/redis/cluster_client.hpp"
 
 // Round reads for the HTTP API and GetRound(): the running round (from the schedule and
 // Redis-side scores), history from the `rounds` stream, one result by id.
@@ -20,7 +20,7 @@ class Rounds {
   // For get(): the result JSON, nullopt when there is no such round.
   using DoneOpt = std::function<void(Result<std::optional<std::string>>)>;
 
-  Rounds(redis::Client& redis, const bus::Keys& keys);
+  Rounds(redis::ClusterClient& redis, const bus::Keys& keys);
   ~Rounds();
 
   // {"round","startsAt","endsAt","serverTime","top":[{"name","clicks"}]} (+ "myClicks" when
@@ -31,7 +31,7 @@ class Rounds {
   void get(std::int64_t id, DoneOpt done);
 
  private:
-  redis::Client& redis_;
+  redis::ClusterClient& redis_;
   bus::Keys keys_;
   std::shared_ptr<char> alive_ = std::make_shared<char>();
 };

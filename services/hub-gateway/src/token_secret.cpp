@@ -12,7 +12,7 @@ std::int64_t wall_ms() { return core::SystemClock::instance().now_ms(); }
 
 }  // namespace
 
-TokenSecret::TokenSecret(asio::io_context& io, redis::Client& redis, std::string redis_key)
+TokenSecret::TokenSecret(asio::io_context& io, redis::ClusterClient& redis, std::string redis_key)
     : io_(io), redis_(redis), key_(std::move(redis_key)), timer_(io) {}
 
 TokenSecret::~TokenSecret() = default;

@@ -12,7 +12,7 @@
 
 #include "clickrace/core/result.hpp"
 #include "clickrace/core/token.hpp"
-#include "clickrace/redis/client.hpp"
+#include "clickrace/redis/cluster_client.hpp"
 
 // The key that signs and checks this gateway's tokens.
 //
@@ -45,7 +45,7 @@ class TokenSecret {
   static constexpr std::chrono::milliseconds kRecheckGap{1000};
   static constexpr std::size_t kMaxWaiters = 1024;
 
-  TokenSecret(asio::io_context& io, redis::Client& redis, std::string redis_key);
+  TokenSecret(asio::io_context& io, redis::ClusterClient& redis, std::string redis_key);
   ~TokenSecret();
 
   // CLICKRACE_TOKEN_SECRET: never read from or written to Redis.
@@ -73,7 +73,7 @@ class TokenSecret {
   void reassert();
 
   asio::io_context& io_;
-  redis::Client& redis_;
+  redis::ClusterClient& redis_;
   std::string key_;
   bool shared_ = false;
   std::optional<core::TokenSigner> signer_;

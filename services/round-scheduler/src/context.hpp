@@ -6,7 +6,7 @@
 
 #include "clickrace/bus/keys.hpp"
 #include "clickrace/core/round_math.hpp"
-#include "clickrace/redis/client.hpp"
+#include "clickrace/redis/cluster_client.hpp"
 #include "metrics.hpp"
 #include "options.hpp"
 #include "round_plan.hpp"
@@ -25,7 +25,7 @@ inline int64_t mono_now_ms() {
 // What the parts of the event loop share. Lives on (and is only touched from) the loop thread.
 struct Context {
   asio::io_context& io;
-  redis::Client& redis;
+  redis::ClusterClient& redis;
   const Options& opts;
   Metrics& metrics;
   StatusBoard& status;

@@ -7,7 +7,8 @@
 
 #include "admin_server.hpp"
 #include "clickrace/core/log.hpp"
-#include "clickrace/redis/client.hpp"
+#include "clickrace/redis/cluster_client.hpp"
+#include "clickrace/redis/cluster_config.hpp"
 #include "context.hpp"
 #include "options.hpp"
 #include "scheduler.hpp"
@@ -32,8 +33,14 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  auto cluster = redis::make_cluster_options(opts.redis_cluster, *parsed);
+  if (!cluster) {
+    std::fprintf(stderr, "round-scheduler: %s\n", cluster.error().message.c_str());
+    return 2;
+  }
+
   asio::io_context io;
-  redis::Client client(io, *parsed);
+  redis::ClusterClient client(io, *cluster);
   scheduler::Metrics metrics;
   scheduler::StatusBoard status;
   scheduler::Context ctx{io, client, opts, metrics, status, bus::Keys(opts.key_prefix), {}, {}};

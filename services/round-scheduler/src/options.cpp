@@ -8,6 +8,8 @@
 #include <random>
 
 #include "clickrace/core/log.hpp"
+#include "clickrace/redis/cluster_client.hpp"
+#include "clickrace/redis/cluster_config.hpp"
 #include "clickrace/redis/options.hpp"
 
 namespace clickrace::scheduler {
@@ -48,6 +50,8 @@ std::string default_id() {
 void register_options(core::OptionSet& set, Options& opts) {
   set.add_checked("CLICKRACE_REDIS_URL", &opts.redis_url,
                   "Redis URL redis://[[user]:password@]host[:port][/db]", check_url)
+      .add("CLICKRACE_REDIS_CLUSTER", &opts.redis_cluster,
+           "seed nodes host:port,... of a Redis Cluster (empty = CLICKRACE_REDIS_URL alone)")
       .add("CLICKRACE_KEY_PREFIX", &opts.key_prefix, "prefix of every Redis key and channel")
       .add("CLICKRACE_SCHEDULER_PORT", &opts.port,
            "admin HTTP port (/healthz /readyz /metrics /status); 0 picks a free one", 0, 65535)
@@ -74,6 +78,14 @@ void register_options(core::OptionSet& set, Options& opts) {
 std::optional<std::string> finish_options(Options& opts) {
   if (opts.key_prefix.size() > 200) return std::string("CLICKRACE_KEY_PREFIX: at most 200 bytes");
   if (opts.scheduler_id.empty()) opts.scheduler_id = default_id();
+  // On a cluster every key shares the prefix's hash tag (the gateways apply the same rule).
+  auto prefix = redis::cluster_key_prefix(opts.key_prefix, !opts.redis_cluster.empty());
+  if (!prefix) return prefix.error().message;
+  opts.key_prefix = *prefix;
+  if (!opts.redis_cluster.empty()) {
+    auto seeds = redis::cluster::parse_seeds(opts.redis_cluster);
+    if (!seeds) return "CLICKRACE_REDIS_CLUSTER: " + seeds.error().message;
+  }
   return std::nullopt;
 }
 

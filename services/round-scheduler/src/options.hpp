@@ -12,6 +12,9 @@ namespace clickrace::scheduler {
 struct Options {
   // Redis holding the schedule, the lease, the rounds and the events channel.
   std::string redis_url = "redis://127.0.0.1:6379/0";
+  // Seed nodes "host:port,..." of a Redis Cluster; empty = the one Redis of redis_url (whose
+  // credentials and timeouts the cluster nodes use too).
+  std::string redis_cluster;
   // Prefix of every key and channel; lets several deployments (or tests) share one Redis.
   std::string key_prefix = "clickrace:";
   // Admin HTTP port (/healthz /readyz /metrics /status); 0 picks a free port and prints it.

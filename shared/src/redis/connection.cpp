@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include <asio/post.hpp>
 
@@ -67,6 +68,7 @@ void Connection::close() {
 
 void Connection::connect() {
   state_ = State::connecting;
+  if (address_source_) std::tie(options_.host, options_.port) = address_source_();
   AsyncContextPtr ac(redisAsyncConnect(options_.host.c_str(), options_.port));
   if (!ac || ac->err) {
     CR_LOG(warn) << name_ << ": " << error_from_context(ac.get(), "connect").message;

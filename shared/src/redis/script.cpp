@@ -21,7 +21,7 @@ Script::Script(std::string source)
     : source_(std::make_shared<const std::string>(std::move(source))), sha1_(sha1_hex(*source_)) {}
 
 void Script::call(Client& client, std::vector<std::string> keys, std::vector<std::string> args,
-                  Client::Callback cb, std::chrono::milliseconds timeout) const {
+                  Client::Callback cb, std::chrono::milliseconds timeout, bool asking) const {
   std::vector<std::string> argv;
   argv.reserve(3 + keys.size() + args.size());
   argv.emplace_back("EVALSHA");
@@ -32,14 +32,20 @@ void Script::call(Client& client, std::vector<std::string> keys, std::vector<std
   // The arguments are kept for the (rare) retry; the client is alive whenever a reply arrives
   // (a destroyed Client drops its callbacks).
   auto retry_argv = argv;
+  if (asking)
+    client.command(
+        {"ASKING"}, [](Result<Reply>) {}, timeout);
   client.command(
       std::move(argv),
-      [&client, source = source_, retry_argv = std::move(retry_argv), cb = std::move(cb),
-       timeout](Result<Reply> r) mutable {
+      [&client, source = source_, retry_argv = std::move(retry_argv), cb = std::move(cb), timeout,
+       asking](Result<Reply> r) mutable {
         if (!r.ok() || !r->is_error_code("NOSCRIPT")) return cb(std::move(r));
         // The server lost its script cache: EVAL runs the script and caches it again.
         retry_argv[0] = "EVAL";
         retry_argv[1] = *source;
+        if (asking)
+          client.command(
+              {"ASKING"}, [](Result<Reply>) {}, timeout);
         client.command(std::move(retry_argv), std::move(cb), timeout);
       },
       timeout);

@@ -9,7 +9,8 @@
 #include "broadcaster.hpp"
 #include "clickrace/bus/events.hpp"
 #include "clickrace/bus/keys.hpp"
-#include "clickrace/redis/client.hpp"
+#include "clickrace/redis/cluster_client.hpp"
+#include "clickrace/redis/cluster_config.hpp"
 #include "metrics.hpp"
 #include "redis_server.hpp"
 
@@ -35,7 +36,7 @@ struct Rig {
   test::RedisServer server;
   test::RedisSync sync{server.port()};
   asio::io_context io;
-  redis::Client client{io, fast_options(server)};
+  redis::ClusterClient client{io, *redis::make_cluster_options("", fast_options(server))};
   bus::Keys keys{"race:"};
   Metrics metrics;
   std::vector<long long> announced;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "clickrace/redis/backoff.hpp"
@@ -42,6 +43,11 @@ class Connection {
   // EVALSHA sent once ready cannot meet NOSCRIPT (unless the script cache is flushed at run time).
   // Takes effect from the next connect attempt: call it before start().
   void preload_script(std::string source) { scripts_.push_back(std::move(source)); }
+  // Asked for the address before every connect attempt (else Options::host/port stay): lets a
+  // connection that may use any of several servers (a Redis Cluster's pub/sub) move to another
+  // one when its server is gone.
+  using AddressSource = std::function<std::pair<std::string, int>()>;
+  void set_address_source(AddressSource source) { address_source_ = std::move(source); }
   // Disconnects now (pending hiredis callbacks run with nullptr) and stops reconnecting.
   void close();
   // Considers the connection broken: frees it at the next safe point (never inside a hiredis
@@ -70,6 +76,7 @@ class Connection {
   Metrics& metrics_;
   Handlers handlers_;
   std::vector<std::string> scripts_;  // preloaded on every connect
+  AddressSource address_source_;
   AsyncContextPtr ctx_;
   State state_ = State::idle;
   int handshake_left_ = 0;

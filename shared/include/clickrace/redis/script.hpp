@@ -8,6 +8,9 @@
 
 namespace clickrace::redis {
 
+class ClusterClient;
+struct CallOptions;
+
 // A Lua script called by EVALSHA. The SHA1 is computed locally (libcrypto) at construction.
 // When Redis answers NOSCRIPT (restart without persistence of the script cache, SCRIPT FLUSH,
 // failover), call() transparently retries once with EVAL, which also loads the script.
@@ -29,12 +32,24 @@ class Script {
 
   // EVALSHA sha1 numkeys keys... args...; the callback semantics are Client::command()'s, and a
   // Lua error is an error Reply. The timeout applies to each attempt (so at most twice it overall).
+  // `asking`: each attempt (EVALSHA, and EVAL after NOSCRIPT) is sent right after ASKING, for a
+  // Redis Cluster ASK redirection (ASKING covers only the next command).
   void call(Client& client, std::vector<std::string> keys, std::vector<std::string> args,
-            Client::Callback cb, std::chrono::milliseconds timeout) const;
+            Client::Callback cb, std::chrono::milliseconds timeout, bool asking = false) const;
   void call(Client& client, std::vector<std::string> keys, std::vector<std::string> args,
             Client::Callback cb) const {
     call(client, std::move(keys), std::move(args), std::move(cb), client.options().command_timeout);
   }
+  // The same on a ClusterClient (ClusterClient::eval; defined in cluster_client.cpp): routed by
+  // the keys' slot, MOVED/ASK/failover followed.
+  void call(ClusterClient& client, std::vector<std::string> keys, std::vector<std::string> args,
+            Client::Callback cb, std::chrono::milliseconds timeout) const;
+  void call(ClusterClient& client, std::vector<std::string> keys, std::vector<std::string> args,
+            Client::Callback cb) const;
+  void call(ClusterClient& client, std::vector<std::string> keys, std::vector<std::string> args,
+            Client::Callback cb, const CallOptions& options) const;
+  // Makes every node connection of `client` load this script on connect.
+  void preload(ClusterClient& client) const;
 
  private:
   std::shared_ptr<const std::string> source_;

@@ -39,6 +39,10 @@ class Subscriber {
   void on_message(MessageCallback cb) { on_message_ = std::move(cb); }
   void on_subscribed(SubscribedCallback cb) { on_subscribed_ = std::move(cb); }
   void on_state(StateCallback cb) { on_state_ = std::move(cb); }
+  // Where each (re)connect goes (see Connection::set_address_source); before start().
+  void set_address_source(Connection::AddressSource source) {
+    conn_->set_address_source(std::move(source));
+  }
 
   // Adds a channel (kept across reconnects); sent now if the connection is up.
   void subscribe(const std::string& channel);

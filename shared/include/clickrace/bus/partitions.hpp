@@ -1,0 +1,21 @@
+#pragma once
+#include <string>
+#include <string_view>
+
+// Score partitions (DESIGN §3.1): players are split into S partitions; every key of partition k
+// carries one hash tag, so a click script call on a Redis Cluster touches one slot. Pure.
+namespace clickrace::bus {
+
+inline constexpr int kMaxPartitions = 256;
+
+// The partition of a player (0..partitions-1): 32-bit FNV-1a of `player` mod partitions.
+// Callers pass the same spelling everywhere (the gateway's name key).
+int partition_of(std::string_view player, int partitions);
+
+// The hash tag of partition k of S, braces included, e.g. "{p0.12}": the first "p<k>.<j>"
+// (j = 0, 1, ...) whose slot lies in the k-th of S equal slices of the 16384 slots. A cluster
+// whose primaries hold equal contiguous slot ranges (what `redis-cli --cluster create` and
+// rebalance produce) therefore serves the S partitions S/primaries each (±1).
+std::string partition_tag(int k, int partitions);
+
+}  // namespace clickrace::bus

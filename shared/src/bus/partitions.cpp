@@ -1,0 +1,30 @@
+#include "clickrace/bus/partitions.hpp"
+
+#include <cstdint>
+
+#include "clickrace/redis/cluster_slots.hpp"
+
+namespace clickrace::bus {
+
+int partition_of(std::string_view player, int partitions) {
+  std::uint32_t h = 2166136261u;
+  for (unsigned char c : player) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return partitions <= 1 ? 0 : static_cast<int>(h % static_cast<std::uint32_t>(partitions));
+}
+
+std::string partition_tag(int k, int partitions) {
+  using redis::cluster::kSlotCount;
+  long lo = static_cast<long>(k) * kSlotCount / partitions;
+  long hi = static_cast<long>(k + 1) * kSlotCount / partitions;
+  // A slice holds >= 64 slots (S <= 256): a matching j is found within a few thousand tries.
+  for (int j = 0;; ++j) {
+    std::string tag = "p" + std::to_string(k) + "." + std::to_string(j);
+    int slot = redis::cluster::key_slot(tag);
+    if (slot >= lo && slot < hi) return "{" + tag + "}";
+  }
+}
+
+}  // namespace clickrace::bus
