@@ -111,3 +111,13 @@ export async function login(base, name, password = 'correct horse battery') {
 export function uniqueName(prefix = 'p') {
   return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`.slice(0, 24);
 }
+
+// Debian's Chromium, headless, for the browser tests (tests/browser; toolchain.md: a downloaded
+// browser cannot work here). `chromium` is playwright-core's export.
+export function launchChromium(chromium) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}

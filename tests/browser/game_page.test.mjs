@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startRedis, startGateway, startScheduler, freePort, uniqueName } from '../harness.mjs';
+import { startRedis, startGateway, startScheduler, freePort, uniqueName, launchChromium } from '../harness.mjs';
 
 const ROUND_MS = 4000;
 const ARTIFACTS = process.env.CLICKRACE_ARTIFACTS_DIR ||
@@ -25,11 +25,7 @@ before(async () => {
   gateway = await startGateway(redis.url, {
     CLICKRACE_GATEWAY_PORT: String(port), CLICKRACE_MAX_CLICKS_PER_S: '100',
   });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium(chromium);
 });
 
 after(async () => {

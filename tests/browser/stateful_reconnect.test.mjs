@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { startRedis, startGateway, startScheduler, uniqueName, eventually } from '../harness.mjs';
+import { startRedis, startGateway, startScheduler, uniqueName, eventually, launchChromium } from '../harness.mjs';
 import { startProxy } from '../interop/net_faults.mjs';
 
 const ROUND_MS = 1500;
@@ -16,11 +16,7 @@ let browser;
 before(async () => {
   redis = await startRedis();
   scheduler = await startScheduler(redis.url, { CLICKRACE_ROUND_MS: String(ROUND_MS) });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium(chromium);
 });
 
 after(async () => {

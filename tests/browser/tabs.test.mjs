@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startRedis, startGateway, startScheduler, freePort, uniqueName } from '../harness.mjs';
+import { startRedis, startGateway, startScheduler, freePort, uniqueName, launchChromium } from '../harness.mjs';
 
 const ARTIFACTS = process.env.CLICKRACE_ARTIFACTS_DIR ||
   path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../build/test-artifacts');
@@ -23,11 +23,7 @@ before(async () => {
     CLICKRACE_GATEWAY_PORT: String(port), CLICKRACE_MAX_CONNECTIONS_PER_PLAYER: '1',
     CLICKRACE_FAST_PASSWORD_HASH: '1',
   });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium(chromium);
 });
 
 after(async () => {

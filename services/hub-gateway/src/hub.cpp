@@ -53,7 +53,11 @@ void Hub::on_open(ConnId id) {
   reserved_.erase(it);
   if (r.resume != 0) {
     auto c = conns_.find(r.resume);
-    if (c == conns_.end() || !c->second->resumable) return server_->abort(id);  // gone meanwhile
+    // Gone or closing meanwhile (a Close started after the upgrade was accepted): cut the
+    // socket, so the client falls back at once instead of waiting out its server timeout.
+    if (c == conns_.end() || !c->second->resumable || c->second->closing) {
+      return server_->abort(id);
+    }
     return resume(*c->second, id);
   }
   auto c = std::make_unique<Connection>(id, std::move(r.player), std::move(r.connection_id),

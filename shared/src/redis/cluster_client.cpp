@@ -285,7 +285,11 @@ void ClusterClient::send_wait(Node& n) {
         long long got = r.ok() && r->is_integer() ? r->integer() : -1;
         for (auto& c : done) {
           if (!r.ok()) {
-            c.cb(r.error());  // lost / timeout: ran, durability unknown
+            // Every covered call already ran: whatever kept the WAIT from answering (lost,
+            // timeout, or not even sent: not connected, overloaded) leaves its durability
+            // unknown, never "not sent" — the caller must resend it by id, not fail it.
+            c.cb(r.error().message == kErrClosed ? r.error()
+                                                 : make_error(std::string(kErrNotReplicated)));
           } else if (got < c.replicas) {
             ++node.counters.not_replicated;
             c.cb(make_error(std::string(kErrNotReplicated)));

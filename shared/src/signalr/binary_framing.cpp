@@ -62,9 +62,14 @@ Result<std::vector<std::string>> BinaryFrameReader::feed(std::string_view chunk)
     bodies.emplace_back(input.substr(start, size));
     used = start + size;
   }
-  // Keep only the incomplete tail (at most one prefix + one body within the limit).
-  std::string rest(input.substr(used));
-  partial_.swap(rest);
+  // Keep only the incomplete tail (at most one prefix + one body within the limit). When the
+  // tail is already partial_ (nothing consumed), it stays in place: copying it on every chunk
+  // would make a frame sent a byte at a time cost quadratic time.
+  if (input.data() == partial_.data()) {
+    partial_.erase(0, used);
+  } else {
+    partial_.assign(input.substr(used));
+  }
   return bodies;
 }
 

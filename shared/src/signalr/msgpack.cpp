@@ -1,4 +1,5 @@
 #include "clickrace/signalr/msgpack.hpp"
+#include "clickrace/signalr/utf8.hpp"
 
 #include <cstring>
 #include <limits>
@@ -24,39 +25,6 @@ void sized_header(std::string& out, std::uint64_t n, int fix_base, std::uint64_t
   } else {
     put_be(out, static_cast<unsigned char>(tag32), n, 4);
   }
-}
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  while (i < s.size()) {
-    unsigned char lead = b(i);
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      len = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      len = 3;
-      if (lead == 0xE0) lo = 0xA0;
-      if (lead == 0xED) hi = 0x9F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      len = 4;
-      if (lead == 0xF0) lo = 0x90;
-      if (lead == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (i + len > s.size() || b(i + 1) < lo || b(i + 1) > hi) return false;
-    for (std::size_t k = 2; k < len; ++k) {
-      if ((b(i + k) & 0xC0) != 0x80) return false;
-    }
-    i += len;
-  }
-  return true;
 }
 
 }  // namespace

@@ -418,5 +418,39 @@ TEST(ClusterClientSingleNode, ServesEverySlotFromOneRedis) {
   EXPECT_TRUE(run_until(io, [&] { return client.ready(); }));
 }
 
+// Two writes pipelined on one primary: the first one's answer starts a WAIT; the second's
+// answer arrives while that WAIT is in flight and waits for the next one. The connection then
+// drops: the second write ran, so it must come back as "durability unknown" (resend by id), never
+// as "not connected" — which a click batcher reads as "never sent" and fails clicks Redis holds.
+TEST_F(ClusterClientTest, AWriteWaitingBehindAWaitWhenTheConnectionDropsIsNotReportedUnsent) {
+  CallOptions call;
+  call.wait_replicas = 1;
+  call.wait_timeout = 3000ms;
+  call.timeout = 5s;
+  const std::string k1 = "{rv}a", k2 = "{rv}b";
+  int primary = cluster.primary_of_slot(key_slot(k1));
+  int replica = cluster.replica_of(primary);
+  ASSERT_GT(replica, 0);
+  cluster.pause(replica);  // WAIT 1 now blocks for its timeout
+  std::optional<Result<Reply>> r1, r2;
+  client->command(
+      {"SET", k1, "1"}, [&](Result<Reply> r) { r1.emplace(std::move(r)); }, call);
+  client->command(
+      {"SET", k2, "1"}, [&](Result<Reply> r) { r2.emplace(std::move(r)); }, call);
+  run_until(
+      io, [] { return false; }, 300ms);
+  {
+    RedisSync admin(primary);
+    admin.cmd({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+  }
+  ASSERT_TRUE(run_until(
+      io, [&] { return r1.has_value() && r2.has_value(); }, 10s));
+  cluster.resume(replica);
+  EXPECT_EQ(RedisSync(primary).cmd({"GET", k2}).str, "1") << "the second write ran";
+  ASSERT_FALSE(r2->ok());
+  const std::string& m = r2->error().message;
+  EXPECT_TRUE(m == kErrNotReplicated || m == kErrConnectionLost || m == kErrTimeout) << m;
+}
+
 }  // namespace
 }  // namespace clickrace::redis

@@ -28,15 +28,20 @@ double cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// A gateway under `prlimit --nofile=64:64`: 32 descriptors are reserved, 32 left for clients.
+Process gateway_with_64_open_files(RedisServer& redis, const std::string& prefix) {
+  return Process("hub-gateway", {"/usr/bin/prlimit", "--nofile=64:64", "--", bin("hub-gateway")},
+                 {{"CLICKRACE_REDIS_URL", redis.url()},
+                  {"CLICKRACE_KEY_PREFIX", prefix},
+                  {"CLICKRACE_GATEWAY_PORT", "0"},
+                  {"CLICKRACE_FAST_PASSWORD_HASH", "1"},
+                  {"CLICKRACE_TOKEN_SECRET", kTestSecret}});
+}
+
 TEST(GatewayFdLimit, IdleConnectionsBeyondTheOpenFileLimitDoNotSpinOrStopTheGateway) {
   if (access("/usr/bin/prlimit", X_OK) != 0) GTEST_SKIP() << "util-linux prlimit missing";
   RedisServer redis;
-  Process gw("hub-gateway", {"/usr/bin/prlimit", "--nofile=64:64", "--", bin("hub-gateway")},
-             {{"CLICKRACE_REDIS_URL", redis.url()},
-              {"CLICKRACE_KEY_PREFIX", "fd:"},
-              {"CLICKRACE_GATEWAY_PORT", "0"},
-              {"CLICKRACE_FAST_PASSWORD_HASH", "1"},
-              {"CLICKRACE_TOKEN_SECRET", kTestSecret}});
+  Process gw = gateway_with_64_open_files(redis, "fd:");
   gw.start();
   int port = gw.wait_listening();
   ASSERT_GT(port, 0) << gw.output();
@@ -80,12 +85,7 @@ bool closed_by_peer(int fd) {
 TEST(GatewayFdLimit, AnIdleFloodIsCutToTheBudgetAtOnceAndRequestsAreServedMeanwhile) {
   if (access("/usr/bin/prlimit", X_OK) != 0) GTEST_SKIP() << "util-linux prlimit missing";
   RedisServer redis;
-  Process gw("hub-gateway", {"/usr/bin/prlimit", "--nofile=64:64", "--", bin("hub-gateway")},
-             {{"CLICKRACE_REDIS_URL", redis.url()},
-              {"CLICKRACE_KEY_PREFIX", "fdflood:"},
-              {"CLICKRACE_GATEWAY_PORT", "0"},
-              {"CLICKRACE_FAST_PASSWORD_HASH", "1"},
-              {"CLICKRACE_TOKEN_SECRET", kTestSecret}});
+  Process gw = gateway_with_64_open_files(redis, "fdflood:");
   gw.start();
   int port = gw.wait_listening();
   ASSERT_GT(port, 0) << gw.output();
