@@ -50,6 +50,12 @@ case "$what" in
         --account-prefix smoke
     done
     grep -q '"clicks_per_batch"' "$STACK_LOG_DIR/smoke-burst.json" || { echo "no batch counters"; exit 1; }
+    # The same click in the MessagePack hub protocol (binary frames).
+    run smoke-msgpack --arrivals burst --protocol messagepack --gateways "$URL" \
+      --gateway-pids "$(stack_pid gateway)" --redis-pid "$(stack_pid redis)" \
+      --redis "127.0.0.1:$REDIS_PORT" --accounts 4 --account-prefix smoke
+    grep -q '"protocol": *"messagepack"' "$STACK_LOG_DIR/smoke-msgpack.json" ||
+      { echo "the MessagePack run did not record its protocol"; exit 1; }
     ;;
   floor)
     stack_start_floor floor

@@ -4,6 +4,7 @@
 #include <asio/post.hpp>
 #include <asio/write.hpp>
 
+#include "msgpack_records.hpp"
 #include "records.hpp"
 #include "ws_codec.hpp"
 
@@ -125,7 +126,9 @@ void HubConn::on_http(const char* data, std::size_t n) {
   std::string rest = in_.substr(body_at);
   in_.clear();
   state_ = State::handshaking;
-  send_record(R"({"protocol":"json","version":1})");
+  msgpack_ = worker_.shared.opt.protocol == "messagepack";
+  send_record(msgpack_ ? R"({"protocol":"messagepack","version":1})"
+                       : R"({"protocol":"json","version":1})");
   flush();
   if (!rest.empty()) on_ws(rest.data(), rest.size());
 }
@@ -164,8 +167,12 @@ bool HubConn::on_frames(std::string_view data, std::size_t& consumed) {
         on_text(frame.payload);
         break;
       case Opcode::binary:
-        fail("binary frame from the server");
-        return false;
+        if (!msgpack_) {
+          fail("binary frame from the server");
+          return false;
+        }
+        on_binary(frame.payload);
+        break;
       case Opcode::ping: {
         std::string pong;
         append_client_frame(pong, Opcode::pong, frame.payload, worker_.next_mask());
@@ -245,14 +252,72 @@ void HubConn::on_record(std::string_view record) {
   }
 }
 
+void HubConn::on_binary(std::string_view payload) {
+  const std::uint32_t g = gen_;
+  std::string_view data = payload;
+  if (!binary_in_.empty()) {
+    binary_in_.append(payload);
+    data = binary_in_;
+  }
+  bool bad = false;
+  std::string rest;
+  while (auto body = next_msgpack_frame(data, bad)) {
+    on_msgpack(*body);
+    if (g != gen_ || state_ == State::closed) return;
+  }
+  if (bad) return fail("bad MessagePack length prefix");
+  if (data.size() > kMaxRecord) return fail("record too large");
+  rest.assign(data);
+  binary_in_.swap(rest);
+}
+
+void HubConn::on_msgpack(std::string_view body) {
+  MsgpackInfo info = scan_msgpack(body);
+  switch (info.type) {
+    case 3:
+      if (info.has_id) {
+        // Behaviors read an error's text from a JSON-shaped record.
+        std::string record =
+            info.has_error ? "{\"error\":\"" + std::string(info.error) + "\"}" : "{}";
+        worker_.behavior.on_completion(*this, info.invocation_id, info.has_error, record);
+      }
+      break;
+    case 1:
+      worker_.behavior.on_invocation(*this, info.target, {});
+      break;
+    case 6:
+      worker_.counters.pings.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case 7:
+      fail("hub Close from the server");
+      break;
+    case -1:
+      fail("unreadable MessagePack message");
+      break;
+    default:
+      break;
+  }
+}
+
 void HubConn::send_record(std::string_view json) {
   payload_.append(json);
   payload_.push_back(kRecordSeparator);
 }
 
+void HubConn::send_click(std::uint64_t id) {
+  if (msgpack_) return append_msgpack_click(payload_, id);
+  char buf[96];
+  int n = std::snprintf(buf, sizeof buf,
+                        R"({"type":1,"invocationId":"%llu","target":"Click","arguments":[]})",
+                        static_cast<unsigned long long>(id));
+  send_record(std::string_view(buf, static_cast<std::size_t>(n)));
+}
+
 void HubConn::flush() {
   if (payload_.empty() || state_ == State::closed) return;
-  append_client_frame(out_, Opcode::text, payload_, worker_.next_mask());
+  // The handshake is JSON text whatever the protocol; MessagePack messages go in binary frames.
+  const Opcode op = msgpack_ && state_ == State::open ? Opcode::binary : Opcode::text;
+  append_client_frame(out_, op, payload_, worker_.next_mask());
   payload_.clear();
   start_write();
 }
@@ -289,7 +354,11 @@ void HubConn::tick(std::int64_t now_ns) {
   worker_.behavior.on_tick(*this, now_ns);
   if (payload_.empty() && !write_busy_ &&
       now_ns - last_send_ns_ > std::int64_t{worker_.shared.opt.keepalive_ms} * 1'000'000) {
-    send_record(R"({"type":6})");
+    if (msgpack_) {
+      append_msgpack_ping(payload_);
+    } else {
+      send_record(R"({"type":6})");
+    }
   }
   flush();
 }

@@ -81,6 +81,8 @@ class HubConn {
   void start();  // worker thread only
   // Queues one record (JSON without the separator) for the next text frame; flush() sends.
   void send_record(std::string_view json);
+  // Queues one Click invocation with this id, in the connection's hub protocol.
+  void send_click(std::uint64_t id);
   void flush();
   void close();  // ours: not counted as a failure
   void tick(std::int64_t now_ns);
@@ -107,6 +109,8 @@ class HubConn {
   bool on_frames(std::string_view data, std::size_t& consumed);
   void on_text(std::string_view payload);
   void on_record(std::string_view record);
+  void on_binary(std::string_view payload);  // MessagePack: VarInt-framed messages
+  void on_msgpack(std::string_view body);
   void write_raw(std::string_view bytes);
   void start_write();
   void fail(const std::string& why);
@@ -125,11 +129,13 @@ class HubConn {
   std::int64_t deadline_ns_ = 0;
   std::int64_t last_send_ns_ = 0;
   std::string connection_token_;
-  std::string in_;       // HTTP response bytes, or a partial WebSocket frame
-  std::string records_;  // a partial SignalR record (text without its 0x1E yet)
-  std::string payload_;  // records for the next text frame
-  std::string out_;      // bytes waiting for the write in flight to finish
-  std::string writing_;  // bytes of the write in flight
+  std::string in_;         // HTTP response bytes, or a partial WebSocket frame
+  std::string records_;    // a partial SignalR record (text without its 0x1E yet)
+  std::string binary_in_;  // a partial MessagePack frame
+  bool msgpack_ = false;   // --protocol messagepack: binary frames after the (JSON) handshake
+  std::string payload_;    // records for the next text frame
+  std::string out_;        // bytes waiting for the write in flight to finish
+  std::string writing_;    // bytes of the write in flight
   bool write_busy_ = false;
 };
 

@@ -17,7 +17,7 @@ nlohmann::json params_of(const Options& o) {
           {"gateways", o.gateways.size()}, {"rate", o.rate},
           {"negotiate", o.negotiate},      {"rounds", o.rounds},
           {"click_rate", o.click_rate},    {"arrivals", o.arrivals},
-          {"tick_ms", o.tick_ms}};
+          {"tick_ms", o.tick_ms},          {"protocol", o.protocol}};
 }
 
 int combine(const Options& o) {

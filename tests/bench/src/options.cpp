@@ -52,6 +52,8 @@ options:
   --gateway-pids P[,P]   --redis-pid P  --redis HOST:PORT
   --rounds N (3)         --hold S (2)   --timeout S (120)        --label NAME
   --json PATH            --machine TEXT
+  --protocol json|messagepack (json)    clicks/openloop: the hub protocol (binary frames for
+                                        messagepack; the handshake is JSON either way)
 openloop: --click-rate R (10000)  --arrivals burst|spread  --tick-ms MS (20, burst)
           --ack-order id|fifo (id)  --no-login  --drain S (3)  --idle S (2)  --server-kind NAME
 )";
@@ -151,6 +153,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
       ok = to_double(v, o.drain_s);
     } else if (a == "--server-kind") {
       o.server_kind = v;
+    } else if (a == "--protocol") {
+      o.protocol = v;
+      ok = v == "json" || v == "messagepack";
     } else if (a == "--label") {
       o.label = v;
     } else if (a == "--json") {

@@ -14,6 +14,7 @@ namespace clickrace::bench {
 struct Options {
   std::string scenario;                  // clicks | connections | fanout | report
   std::string label;                     // name in the table/JSON (default: scenario)
+  std::string protocol = "json";         // hub protocol: json | messagepack (clicks, openloop)
   std::vector<Endpoint> gateways;        // --gateways URL[,URL...]; connections spread round-robin
   int connections = 100;                 // hub connections to open
   int inflight = 8;                      // clicks: Click invocations kept in flight per connection

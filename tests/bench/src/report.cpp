@@ -65,6 +65,7 @@ void print_targets_table(const std::vector<nlohmann::json>& results, const std::
   const nlohmann::json* conns = nullptr;
   const nlohmann::json* conns_skip = nullptr;
   const nlohmann::json* light = nullptr;
+  const nlohmann::json* msgpack1 = nullptr;  // the same pipelined run in MessagePack
   const nlohmann::json* fanout = nullptr;
   std::vector<const nlohmann::json*> fanout_runs;  // the target holds in every one of them
   for (const auto& j : results) {
@@ -76,6 +77,10 @@ void print_targets_table(const std::vector<nlohmann::json>& results, const std::
     if (label == "connections-aspnet") continue;  // the peer's: in the real-client section
     if (label == "clicks-1gw-light") {
       light = &j;
+      continue;
+    }
+    if (label == "clicks-1gw-msgpack") {
+      msgpack1 = &j;
       continue;
     }
     if (sc == "clicks" && gws == 1 && !clicks1) clicks1 = &j;
@@ -94,6 +99,7 @@ void print_targets_table(const std::vector<nlohmann::json>& results, const std::
   const auto& fo = fanout ? *fanout : empty;
   const auto& cs = conns_skip ? *conns_skip : empty;
   const auto& cl = light ? *light : empty;
+  const auto& mp = msgpack1 ? *msgpack1 : empty;
 
   std::printf(
       "\nclickrace benchmark, PIPELINED SATURATION (16 Click records in flight per connection, "
@@ -108,6 +114,10 @@ void print_targets_table(const std::vector<nlohmann::json>& results, const std::
   const auto& cpu = at(c1, {"results", "server_cpu_us_per_click"});
   row("server CPU (gateway + Redis) per acked click, us", "<= 8", num(cpu, "%.2f"),
       judge(cpu, 8, false));
+  const auto& rate_mp = at(mp, {"results", "acked_per_s"});
+  const auto& cpu_mp = at(mp, {"results", "server_cpu_us_per_click"});
+  row("  the same in MessagePack: acked/s, CPU us per click", "",
+      num(rate_mp, "%.0f") + ", " + num(cpu_mp, "%.2f"), "");
   const auto& opened = at(cn, {"results", "opened"});
   row("idle authenticated connections on one gateway", ">= 10,000", num(opened, "%.0f"),
       judge(opened, 10000, true));

@@ -40,6 +40,7 @@ std::string kind_of(const nlohmann::json& j) {
   if (label.find("aof-always") != std::string::npos) k += " (AOF always)";
   if (label.find("aof-everysec") != std::string::npos) k += " (AOF everysec)";
   if (field(j, {"params", "arrivals"}) == "official-js") k += " (official JS client)";
+  if (field(j, {"params", "protocol"}) == "messagepack") k += " (MessagePack)";
   return k;
 }
 

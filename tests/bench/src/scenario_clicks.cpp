@@ -51,13 +51,9 @@ class ClickBehavior : public Behavior {
   void top_up(HubConn& c) {
     if (c.inflight >= inflight_) return;
     const std::int64_t now = mono_ns();
-    char buf[96];
     while (c.inflight < inflight_) {
       const std::uint64_t id = c.next_id++;
-      int n = std::snprintf(buf, sizeof buf,
-                            R"({"type":1,"invocationId":"%llu","target":"Click","arguments":[]})",
-                            static_cast<unsigned long long>(id));
-      c.send_record(std::string_view(buf, static_cast<std::size_t>(n)));
+      c.send_click(id);
       c.sent_ns[id & (ring_ - 1)] = now;
       ++c.inflight;
     }

@@ -143,11 +143,7 @@ class Pacer {
     w_.counters.offered.fetch_add(1, std::memory_order_relaxed);
     if (c.state() != HubConn::State::open) return;  // offered, never sent: counted as such
     const std::uint64_t id = c.next_id++;
-    char buf[96];
-    int n = std::snprintf(buf, sizeof buf,
-                          R"({"type":1,"invocationId":"%llu","target":"Click","arguments":[]})",
-                          static_cast<unsigned long long>(id));
-    c.send_record(std::string_view(buf, static_cast<std::size_t>(n)));
+    c.send_click(id);
     c.flush();  // one record per frame
     std::int64_t& slot = c.sent_ns[id & (kRing - 1)];
     if (slot != 0) w_.counters.unmatched.fetch_add(1, std::memory_order_relaxed);  // ring wrapped
