@@ -178,13 +178,16 @@ std::vector<MsgpackCase> msgpack_hub_cases() {
       {"a frame split over three WebSocket messages", [](int port, const std::string& token) {
          MsgpackConn c;
          ASSERT_TRUE(c.open(port, token));
-         std::string f = invocation("split", "Click");
+         // GetRound, not Click: the suite's player clicks in many rows, and a Click here could
+         // meet the player's fleet-wide click rate (an error answer, not a framing fault).
+         std::string f = invocation("split", "GetRound");
          c.ws.send_binary(f.substr(0, 1));
          c.ws.send_binary(f.substr(1, 4));
          c.ws.send_binary(f.substr(5));
          auto r = c.completion("split");
-         ASSERT_TRUE(r && r->result) << "the split Click was not answered";
-         EXPECT_EQ((*r->result)["clicks"].is_number_integer(), true);
+         ASSERT_TRUE(r) << "the split invocation was not answered";
+         ASSERT_TRUE(r->result) << "the split invocation got an error: " << r->error.value_or("");
+         EXPECT_TRUE(r->result->is_object());
        }});
   t.push_back(
       {"a JSON record after a messagepack handshake", [](int port, const std::string& token) {
