@@ -45,14 +45,12 @@ void Hub::deliver(std::vector<ClickOutcome>& outcomes) {
   std::unordered_map<ConnId, Batch> out;
   std::vector<ConnId> evicted_done;  // ids: sending may destroy a connection
   for (auto& o : outcomes) {
-    if (auto it = conns_.find(o.caller); it != conns_.end()) {
-      Connection& c = *it->second;
-      if (--c.clicks_in_flight == 0 && c.evicted) evicted_done.push_back(c.id);
-    }
-    if (!o.invocation_id) continue;
     auto it = conns_.find(o.caller);
     if (it == conns_.end()) continue;  // gone: its outcomes are dropped
-    const HubProtocol& protocol = *it->second->protocol;
+    Connection& c = *it->second;
+    if (--c.clicks_in_flight == 0 && c.evicted) evicted_done.push_back(c.id);
+    if (!o.invocation_id) continue;
+    const HubProtocol& protocol = *c.protocol;
     Batch& batch = out[o.caller];
     ++batch.count;
     std::string& buf = batch.bytes;
