@@ -232,14 +232,18 @@ void HubConn::on_record(std::string_view record) {
     worker_.behavior.on_open(*this);
     return;
   }
-  switch (info.type) {
+  dispatch(info.type, parse_u64(info.invocation_id), info.has_error, info.target, record);
+}
+
+// One hub message, whichever protocol it came in: `record` is what behaviors read (JSON).
+void HubConn::dispatch(int type, std::optional<std::uint64_t> id, bool has_error,
+                       std::string_view target, std::string_view record) {
+  switch (type) {
     case 3:
-      if (auto id = parse_u64(info.invocation_id)) {
-        worker_.behavior.on_completion(*this, *id, info.has_error, record);
-      }
+      if (id) worker_.behavior.on_completion(*this, *id, has_error, record);
       break;
     case 1:
-      worker_.behavior.on_invocation(*this, info.target, record);
+      worker_.behavior.on_invocation(*this, target, record);
       break;
     case 6:
       worker_.counters.pings.fetch_add(1, std::memory_order_relaxed);
@@ -260,43 +264,28 @@ void HubConn::on_binary(std::string_view payload) {
     data = binary_in_;
   }
   bool bad = false;
-  std::string rest;
   while (auto body = next_msgpack_frame(data, bad)) {
     on_msgpack(*body);
     if (g != gen_ || state_ == State::closed) return;
   }
   if (bad) return fail("bad MessagePack length prefix");
   if (data.size() > kMaxRecord) return fail("record too large");
-  rest.assign(data);
-  binary_in_.swap(rest);
+  // Keep the incomplete tail: trimmed in place when it already lives in binary_in_.
+  if (!binary_in_.empty()) {
+    binary_in_.erase(0, binary_in_.size() - data.size());
+  } else {
+    binary_in_.assign(data);
+  }
 }
 
 void HubConn::on_msgpack(std::string_view body) {
   MsgpackInfo info = scan_msgpack(body);
-  switch (info.type) {
-    case 3:
-      if (info.has_id) {
-        // Behaviors read an error's text from a JSON-shaped record.
-        std::string record =
-            info.has_error ? "{\"error\":\"" + std::string(info.error) + "\"}" : "{}";
-        worker_.behavior.on_completion(*this, info.invocation_id, info.has_error, record);
-      }
-      break;
-    case 1:
-      worker_.behavior.on_invocation(*this, info.target, {});
-      break;
-    case 6:
-      worker_.counters.pings.fetch_add(1, std::memory_order_relaxed);
-      break;
-    case 7:
-      fail("hub Close from the server");
-      break;
-    case -1:
-      fail("unreadable MessagePack message");
-      break;
-    default:
-      break;
-  }
+  if (info.type == -1) return fail("unreadable MessagePack message");
+  // Behaviors read an error's text from a JSON-shaped record.
+  std::string record = info.has_error ? "{\"error\":\"" + std::string(info.error) + "\"}" : "{}";
+  std::optional<std::uint64_t> id;
+  if (info.has_id) id = info.invocation_id;
+  dispatch(info.type, id, info.has_error, info.target, record);
 }
 
 void HubConn::send_record(std::string_view json) {

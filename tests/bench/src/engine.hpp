@@ -9,6 +9,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -111,6 +112,8 @@ class HubConn {
   void on_record(std::string_view record);
   void on_binary(std::string_view payload);  // MessagePack: VarInt-framed messages
   void on_msgpack(std::string_view body);
+  void dispatch(int type, std::optional<std::uint64_t> id, bool has_error, std::string_view target,
+                std::string_view record);
   void write_raw(std::string_view bytes);
   void start_write();
   void fail(const std::string& why);

@@ -13,16 +13,6 @@ std::string num(const nlohmann::json& j, const char* fmt) {
   return buf;
 }
 
-const nlohmann::json& at(const nlohmann::json& j, std::initializer_list<const char*> path) {
-  static const nlohmann::json null;
-  const nlohmann::json* cur = &j;
-  for (const char* k : path) {
-    if (!cur->is_object() || !cur->contains(k)) return null;
-    cur = &(*cur)[k];
-  }
-  return *cur;
-}
-
 void row(const std::string& a, const std::string& b, const std::string& c, const std::string& d) {
   std::printf("| %-58s | %-22s | %-22s | %-6s |\n", a.c_str(), b.c_str(), c.c_str(), d.c_str());
 }
@@ -34,6 +24,16 @@ const char* verdict(const nlohmann::json& v, double target, bool at_least) {
 }
 
 }  // namespace
+
+const nlohmann::json& at(const nlohmann::json& j, std::initializer_list<const char*> path) {
+  static const nlohmann::json null;
+  const nlohmann::json* cur = &j;
+  for (const char* k : path) {
+    if (!cur->is_object() || !cur->contains(k)) return null;
+    cur = &(*cur)[k];
+  }
+  return *cur;
+}
 
 void print_result_table(const nlohmann::json& j) {
   std::printf("\n== %s (%s) ==\n", j.value("label", "?").c_str(), j.value("scenario", "?").c_str());

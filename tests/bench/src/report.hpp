@@ -1,4 +1,5 @@
 #pragma once
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -6,6 +7,9 @@
 
 // Human tables and JSON files of the results.
 namespace clickrace::bench {
+
+// The value at `path` inside a result (a null value if any key is missing).
+const nlohmann::json& at(const nlohmann::json& j, std::initializer_list<const char*> path);
 
 // The detail table of one scenario result.
 void print_result_table(const nlohmann::json& result);

@@ -11,16 +11,6 @@
 namespace clickrace::bench {
 namespace {
 
-const nlohmann::json& field(const nlohmann::json& j, std::initializer_list<const char*> path) {
-  static const nlohmann::json null;
-  const nlohmann::json* cur = &j;
-  for (const char* k : path) {
-    if (!cur->is_object() || !cur->contains(k)) return null;
-    cur = &(*cur)[k];
-  }
-  return *cur;
-}
-
 double dbl(const nlohmann::json& j, double fallback = -1) {
   return j.is_number() ? j.get<double>() : fallback;
 }
@@ -33,43 +23,43 @@ std::string fmt(double v, const char* f) {
 }
 
 std::string kind_of(const nlohmann::json& j) {
-  std::string k = field(j, {"results", "server_kind"}).is_string()
-                      ? field(j, {"results", "server_kind"}).get<std::string>()
+  std::string k = at(j, {"results", "server_kind"}).is_string()
+                      ? at(j, {"results", "server_kind"}).get<std::string>()
                       : "clickrace";
   const std::string label = j.value("label", "");
   if (label.find("aof-always") != std::string::npos) k += " (AOF always)";
   if (label.find("aof-everysec") != std::string::npos) k += " (AOF everysec)";
-  if (field(j, {"params", "arrivals"}) == "official-js") k += " (official JS client)";
-  if (field(j, {"params", "protocol"}) == "messagepack") k += " (MessagePack)";
+  if (at(j, {"params", "arrivals"}) == "official-js") k += " (official JS client)";
+  if (at(j, {"params", "protocol"}) == "messagepack") k += " (MessagePack)";
   return k;
 }
 
 // Gateway (or server process) CPU per click, without Redis.
 double gateway_us(const nlohmann::json& j) {
-  const auto& cpu = field(j, {"results", "server_cpu"});
+  const auto& cpu = at(j, {"results", "server_cpu"});
   if (!cpu.is_object()) return -1;
   double sum = 0;
   bool any = false;
   for (auto it = cpu.begin(); it != cpu.end(); ++it) {
     if (it.key() == "redis") continue;
-    sum += dbl(field(*it, {"us_per_click"}), 0);
+    sum += dbl(at(*it, {"us_per_click"}), 0);
     any = true;
   }
   return any ? sum : -1;
 }
 
 double redis_us(const nlohmann::json& j) {
-  return dbl(field(j, {"results", "server_cpu", "redis", "us_per_click"}));
+  return dbl(at(j, {"results", "server_cpu", "redis", "us_per_click"}));
 }
 
 using Key = std::tuple<std::string, int, double>;  // arrivals, connections, offered rate
 
 Key key_of(const nlohmann::json& j) {
-  return {field(j, {"params", "arrivals"}).is_string()
-              ? field(j, {"params", "arrivals"}).get<std::string>()
+  return {at(j, {"params", "arrivals"}).is_string()
+              ? at(j, {"params", "arrivals"}).get<std::string>()
               : "?",
-          static_cast<int>(dbl(field(j, {"params", "connections"}), 0)),
-          dbl(field(j, {"params", "click_rate"}), 0)};
+          static_cast<int>(dbl(at(j, {"params", "connections"}), 0)),
+          dbl(at(j, {"params", "click_rate"}), 0)};
 }
 
 void line(const std::string& a, const std::string& b, const std::string& c, const std::string& d,
@@ -122,7 +112,7 @@ void print_realclient_tables(const std::vector<nlohmann::json>& results, const s
        "-------", "-------------------", "-------", "-------", "----------------");
   for (const auto* jp : runs) {
     const auto& j = *jp;
-    const auto& r = field(j, {"results"});
+    const auto& r = at(j, {"results"});
     auto [arr, conns, rate] = key_of(j);
     const double gw = gateway_us(j);
     std::string ratio = "";
@@ -135,18 +125,17 @@ void print_realclient_tables(const std::vector<nlohmann::json>& results, const s
                   rate);
     const bool kept = r.is_object() && r.value("generator_kept_up", false);
     line(what,
-         fmt(dbl(field(r, {"sent_per_s"})), "%.0f") + " / " +
-             fmt(dbl(field(r, {"acked_per_s"})), "%.0f"),
-         fmt(dbl(field(r, {"server_cpu_us_per_click"})), "%.1f") + " (" +
-             fmt(dbl(field(r, {"server_cpu_marginal_us_per_click"})), "%.1f") + ")",
+         fmt(dbl(at(r, {"sent_per_s"})), "%.0f") + " / " + fmt(dbl(at(r, {"acked_per_s"})), "%.0f"),
+         fmt(dbl(at(r, {"server_cpu_us_per_click"})), "%.1f") + " (" +
+             fmt(dbl(at(r, {"server_cpu_marginal_us_per_click"})), "%.1f") + ")",
          fmt(gw, "%.1f") + " + " + fmt(redis_us(j), "%.1f"), ratio,
-         fmt(dbl(field(r, {"latency_us", "p50"})) / 1e3, "%.1f") + " / " +
-             fmt(dbl(field(r, {"latency_us", "p99"})) / 1e3, "%.1f") + " / " +
-             fmt(dbl(field(r, {"latency_us", "p999"})) / 1e3, "%.1f"),
-         fmt(dbl(field(r, {"clicks_per_batch"})), "%.1f"),
-         fmt(dbl(field(r, {"batches_of_1_pct"})), "%.0f"),
+         fmt(dbl(at(r, {"latency_us", "p50"})) / 1e3, "%.1f") + " / " +
+             fmt(dbl(at(r, {"latency_us", "p99"})) / 1e3, "%.1f") + " / " +
+             fmt(dbl(at(r, {"latency_us", "p999"})) / 1e3, "%.1f"),
+         fmt(dbl(at(r, {"clicks_per_batch"})), "%.1f"),
+         fmt(dbl(at(r, {"batches_of_1_pct"})), "%.0f"),
          (r.contains("generator_kept_up") ? (kept ? "yes" : "NO") : "n/a") + std::string(" (") +
-             fmt(dbl(field(r, {"send_lag_us", "p99"})) / 1e3, "%.1f") + " ms)");
+             fmt(dbl(at(r, {"send_lag_us", "p99"})) / 1e3, "%.1f") + " ms)");
   }
 
   // The targets: 10,000 clicks/s offered, 200 connections, burst arrivals, AOF as configured.
@@ -171,11 +160,11 @@ void print_realclient_tables(const std::vector<nlohmann::json>& results, const s
   trow("--------------------------------------------------", "--------", "------------", "------");
   const nlohmann::json empty = nlohmann::json::object();
   const auto& t = target_run ? *target_run : empty;
-  const double cpu = dbl(field(t, {"results", "server_cpu_us_per_click"}));
+  const double cpu = dbl(at(t, {"results", "server_cpu_us_per_click"}));
   trow("server CPU (gateway + Redis) per click, us", "<= 12", fmt(cpu, "%.1f"), verdict(cpu, 12));
-  const double p50 = dbl(field(t, {"results", "latency_us", "p50"})) / 1e3;
+  const double p50 = dbl(at(t, {"results", "latency_us", "p50"})) / 1e3;
   trow("ack latency p50, ms", "<= 3", fmt(p50, "%.2f"), verdict(p50, 3));
-  const double p99 = dbl(field(t, {"results", "latency_us", "p99"})) / 1e3;
+  const double p99 = dbl(at(t, {"results", "latency_us", "p99"})) / 1e3;
   trow("ack latency p99, ms", "<= 15", fmt(p99, "%.2f"), verdict(p99, 15));
   const double ratio = target_floor && gateway_us(*target_floor) > 0 && gateway_us(t) > 0
                            ? gateway_us(t) / gateway_us(*target_floor)
@@ -190,8 +179,8 @@ void print_realclient_tables(const std::vector<nlohmann::json>& results, const s
     if (j.value("scenario", "") != "connections") continue;
     std::printf("idle connections, %-30s %s open, %s KB resident per connection\n",
                 (j.value("label", "?") + ":").c_str(),
-                fmt(dbl(field(j, {"results", "opened"})), "%.0f").c_str(),
-                fmt(dbl(field(j, {"results", "rss_per_connection_kb"})), "%.2f").c_str());
+                fmt(dbl(at(j, {"results", "opened"})), "%.0f").c_str(),
+                fmt(dbl(at(j, {"results", "rss_per_connection_kb"})), "%.2f").c_str());
   }
 }
 
