@@ -28,3 +28,19 @@ std::string partition_tag(int k, int partitions) {
 }
 
 }  // namespace clickrace::bus
+
+#include "clickrace/bus/keys.hpp"
+
+namespace clickrace::bus {
+
+PartitionKeys Keys::partition(int k, int partitions) const {
+  if (partitions <= 1) return PartitionKeys(p_);
+  std::string untagged;
+  untagged.reserve(p_.size());
+  for (char c : p_) {
+    if (c != '{' && c != '}') untagged += c;
+  }
+  return PartitionKeys(untagged + partition_tag(k, partitions) + ":");
+}
+
+}  // namespace clickrace::bus

@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "clickrace/bus/keys.hpp"
 #include "clickrace/bus/partitions.hpp"
 #include "clickrace/redis/cluster_slots.hpp"
 
@@ -47,6 +48,36 @@ TEST(Partitions, TagsSpreadEvenlyOverPrimaries) {
     }
   }
   EXPECT_EQ(partition_tag(0, 12), partition_tag(0, 12));  // deterministic
+}
+
+TEST(PartitionKeys, OnePartitionIsTheGlobalLayout) {
+  Keys k("t1:");
+  PartitionKeys p = k.partition(0, 1);
+  EXPECT_EQ(p.schedule(), k.schedule());
+  EXPECT_EQ(p.scores(7), k.scores(7));
+  EXPECT_EQ(p.total(7), k.total(7));
+  EXPECT_EQ(p.summary(7), "t1:round:7:summary");
+  EXPECT_EQ(p.sealed(), "t1:sealed");
+  EXPECT_EQ(p.term(), "t1:term");
+  EXPECT_EQ(p.click_batch("g1:5"), "t1:clickbatch:g1:5");
+  EXPECT_EQ(p.click_rate("alice"), "t1:clickrate:alice");
+  EXPECT_EQ(k.term(), "t1:scheduler:term");
+}
+
+TEST(PartitionKeys, EveryKeyOfAPartitionIsOnItsTagsSlot) {
+  Keys k("{clickrace}:");
+  for (int part = 0; part < 12; ++part) {
+    PartitionKeys p = k.partition(part, 12);
+    std::string tag = partition_tag(part, 12);
+    EXPECT_EQ(p.prefix(), "clickrace:" + tag + ":");
+    int slot = key_slot(tag.substr(1, tag.size() - 2));
+    for (const std::string& key : {p.schedule(), p.scores(3), p.total(3), p.summary(3), p.sealed(),
+                                   p.term(), p.click_batch("x:1"), p.click_rate("bob")}) {
+      EXPECT_EQ(key_slot(key), slot) << key;
+    }
+  }
+  // The global keys keep their own tag.
+  EXPECT_EQ(key_slot(k.schedule()), key_slot(k.term()));
 }
 
 }  // namespace
