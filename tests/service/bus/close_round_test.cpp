@@ -242,16 +242,15 @@ TEST_F(CloseRound, RandomClicksMatchTheCppReference) {
     std::uniform_int_distribution<int> player(0, 14), count(1, trial == 0 ? 3 : 50);
     std::map<std::string, int64_t> expected;
     for (int batch = 0; batch < 10; ++batch) {
-      std::vector<std::string> args{
-          keys_.prefix(), "close:" + std::to_string(trial) + ":" + std::to_string(batch), "0"};
+      std::vector<std::string> pairs;
       for (int i = 0; i < 8; ++i) {
         std::string name = "player" + std::to_string(player(rng));
         int n = count(rng);
-        args.push_back(name);
-        args.push_back(std::to_string(n));
+        pairs.push_back(name);
+        pairs.push_back(std::to_string(n));
         expected[name] += n;
       }
-      Reply r = eval(bus::lua::click, {keys_.schedule()}, args);
+      Reply r = click("close:" + std::to_string(trial) + ":" + std::to_string(batch), 0, pairs);
       ASSERT_EQ(r.elements.at(0).integer, round) << "the round ended mid-test: machine too slow";
     }
     ASSERT_TRUE(eventually([&] { return redis_now() >= start + 200; }, 1s));
