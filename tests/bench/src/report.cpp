@@ -6,10 +6,10 @@
 namespace clickrace::bench {
 namespace {
 
-std::string num(const nlohmann::json& j, const char* fmt) {
+std::string num(const nlohmann::json& j, const char* format) {
   if (!j.is_number()) return "n/a";
   char buf[64];
-  std::snprintf(buf, sizeof buf, fmt, j.get<double>());
+  std::snprintf(buf, sizeof buf, format, j.get<double>());
   return buf;
 }
 
@@ -33,6 +33,17 @@ const nlohmann::json& at(const nlohmann::json& j, std::initializer_list<const ch
     cur = &(*cur)[k];
   }
   return *cur;
+}
+
+double dbl(const nlohmann::json& j, double fallback) {
+  return j.is_number() ? j.get<double>() : fallback;
+}
+
+std::string fmt(double v, const char* format) {
+  if (v < 0) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
 }
 
 void print_result_table(const nlohmann::json& j) {
