@@ -103,6 +103,8 @@ void print_targets_table(const std::vector<nlohmann::json>& results, const std::
     if (sc == "fanout" && !fanout) fanout = &j;
     if (sc == "fanout") fanout_runs.push_back(&j);
   }
+  // Only real-client or cluster runs (e.g. --only cluster): no table of n/a rows.
+  if (!clicks1 && !clicks2 && !conns && !conns_skip && !light && !msgpack1 && !fanout) return;
   static const nlohmann::json empty = nlohmann::json::object();
   const auto& c1 = clicks1 ? *clicks1 : empty;
   const auto& c2 = clicks2 ? *clicks2 : empty;
