@@ -31,14 +31,15 @@ std::vector<double> per_primary_us(const nlohmann::json& j) {
   return out;
 }
 
-void line(const std::string& a, const std::string& b, const std::string& c, const std::string& d,
-          const std::string& e, const std::string& f, const std::string& g, const std::string& h,
-          const std::string& i, const std::string& k, const std::string& l, const std::string& m) {
-  std::printf(
-      "| %-38s | %-11s | %-13s | %-11s | %-5s | %-6s | %-18s | %-5s | %-8s | %-7s | %-9s | %-7s "
-      "|\n",
-      a.c_str(), b.c_str(), c.c_str(), d.c_str(), e.c_str(), f.c_str(), g.c_str(), h.c_str(),
-      i.c_str(), k.c_str(), l.c_str(), m.c_str());
+void line(const std::vector<std::string>& cells) {
+  static const int widths[] = {38, 11, 13, 11, 5, 6, 18, 5, 8, 7, 7, 8, 7};
+  std::string out = "|";
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, " %-*s |", widths[i], cells[i].c_str());
+    out += buf;
+  }
+  std::printf("%s\n", out.c_str());
 }
 
 }  // namespace
@@ -70,12 +71,14 @@ void print_cluster_table(const std::vector<nlohmann::json>& results, const std::
       "largest first; busiest %% = the busiest primary's share of one core; replicas = the "
       "replicas' CPU per click (not in the Redis column).\ncap @70%% = clicks/s the busiest "
       "primary takes at 70 %% of one core at this mix (0.7e6 / its us per click). cmd/clk = Redis "
-      "commands per\nclick summed over the primaries (incl. inside scripts).\n\n");
-  line("setup", "conns x /s", "sent/acked /s", "ack p50/p99", "gw us", "Redis", "per primary us",
-       "busy%", "replicas", "cmd/clk", "cap @70%", "kept up");
-  line("--------------------------------------", "-----------", "-------------", "-----------",
-       "-----", "------", "------------------", "-----", "--------", "-------", "---------",
-       "-------");
+      "commands per\nclick summed over the primaries (incl. inside scripts); clk/bat = clicks per "
+      "click.lua call (the gateway's batches).\n\n");
+  line({"setup", "conns x /s", "sent/acked /s", "ack p50/p99", "gw us", "Redis", "per primary us",
+        "busy%", "replicas", "cmd/clk", "clk/bat", "cap @70%", "kept up"});
+  line({std::string(38, '-'), std::string(11, '-'), std::string(13, '-'), std::string(11, '-'),
+        std::string(5, '-'), std::string(6, '-'), std::string(18, '-'), std::string(5, '-'),
+        std::string(8, '-'), std::string(7, '-'), std::string(7, '-'), std::string(8, '-'),
+        std::string(7, '-')});
   for (const auto* jp : runs) {
     const auto& j = *jp;
     const auto& r = at(j, {"results"});
@@ -95,7 +98,8 @@ void print_cluster_table(const std::vector<nlohmann::json>& results, const std::
                   static_cast<int>(dbl(at(j, {"params", "connections"}), 0)),
                   dbl(at(j, {"params", "click_rate"}), 0));
     const bool kept = r.is_object() && r.value("generator_kept_up", false);
-    line(kind_of(j), what,
+    line(
+        {kind_of(j), what,
          fmt(dbl(at(r, {"sent_per_s"})), "%.0f") + " / " + fmt(dbl(at(r, {"acked_per_s"})), "%.0f"),
          fmt(dbl(at(r, {"latency_us", "p50"})) / 1e3, "%.1f") + " / " +
              fmt(dbl(at(r, {"latency_us", "p99"})) / 1e3, "%.1f"),
@@ -103,8 +107,9 @@ void print_cluster_table(const std::vector<nlohmann::json>& results, const std::
          spread.empty() ? "n/a" : spread, fmt(dbl(at(r, {"redis_busiest_primary_pct"})), "%.0f"),
          fmt(dbl(at(r, {"redis_replicas", "us_per_click"})), "%.1f"),
          fmt(dbl(at(r, {"redis_calls_per_click"})), "%.2f"),
+         fmt(dbl(at(r, {"clicks_per_batch"})), "%.1f"),
          busiest_us > 0 ? fmt(kHeadroom * 1e6 / busiest_us, "%.0f") : "n/a",
-         r.contains("generator_kept_up") ? (kept ? "yes" : "NO") : "n/a");
+         r.contains("generator_kept_up") ? (kept ? "yes" : "NO") : "n/a"});
   }
   std::printf(
       "(one run each, on a machine shared with the load generator and other work: indicative; "
