@@ -112,8 +112,8 @@ stack_start_redis() {
 # stack_start_redis (STACK_REDIS_AOF), data under $STACK_LOG_DIR/cluster/<port>. The nodes are
 # stack processes named redis-c<port>, stopped by pid like the rest. Waits (bounded by
 # STACK_CLUSTER_TIMEOUT_S) until every node says cluster_state:ok, every primary has its replica
-# linked, and every node knows all 3 replicas (the services refuse to acknowledge clicks on a
-# primary whose replica they cannot see). Sets:
+# linked, and every node's CLUSTER SLOTS lists all 3 replicas (the services refuse click batches
+# for a primary whose replica their slot map does not show). Sets:
 #   STACK_REDIS_CLUSTER    seed list host:port,… (what stack_start_scheduler/gateway then pass as
 #                          CLICKRACE_REDIS_CLUSTER; unset it to go back to one Redis)
 #   REDIS_URL              redis://<first node>/0 (credentials/timeouts only on a cluster)
@@ -189,6 +189,15 @@ stack_start_redis_cluster() {
   done
   [[ $CLUSTER_PRIMARY_PIDS == *,*,* && $CLUSTER_REPLICA_PIDS == *,*,* ]] ||
     stack_die "expected 3 primaries and 3 replicas, got primaries $CLUSTER_PRIMARY_PIDS replicas $CLUSTER_REPLICA_PIDS"
+  # CLUSTER SLOTS (the services' slot map) lists a replica only once its node has heard the
+  # replica's replication offset by gossip, some seconds after the link is up: until then a
+  # gateway with CLICKRACE_REDIS_WAIT_REPLICAS=1 refuses click batches ("too few replicas").
+  for p in "${CLUSTER_PORTS[@]}"; do
+    until (($(redis-cli -p "$p" cluster slots 2>/dev/null | grep -c '^127\.0\.0\.1$') == 6)); do
+      ((SECONDS < deadline)) || stack_die "CLUSTER SLOTS on $p does not list every replica after ${timeout_s}s"
+      sleep 0.2
+    done
+  done
   STACK_REDIS_CLUSTER=$(IFS=,; echo "${hosts[*]}")
   REDIS_URL="redis://${hosts[0]}/0"
 }
