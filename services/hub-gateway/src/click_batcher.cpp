@@ -152,6 +152,7 @@ void ClickBatcher::flush() {
   // All slots busy: the pending clicks wait (bounded by max_pending); a completion re-flushes.
   // (One flush may take up to S - 1 slots beyond the bound: one call per partition.)
   if (in_flight_ + unresolved_.size() >= limits_.max_in_flight) return;
+  if (stale_layout_in_flight()) return;  // its refusal's reply re-flushes
   auto give_up_at = Clock::now() + limits_.retry_window;
   int count = partitions_.count();
   auto batches = pending_.split(count);
@@ -188,9 +189,23 @@ void ClickBatcher::regroup(CallPtr call) {
   }
 }
 
+// A call in flight whose guess click.lua will refuse: another partition count, or a round the
+// hint has moved away from by more than the script's r / r+1 (a round change alone is fine).
+bool ClickBatcher::stale_layout_in_flight() const {
+  const std::int64_t hint = partitions_.round_hint();
+  for (const auto& [layout, n] : in_flight_layouts_) {
+    if (layout.second != partitions_.count() || layout.first < hint - 1 || layout.first > hint) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void ClickBatcher::send(CallPtr call) {
   ++in_flight_;
   std::int64_t round = call->round >= 0 ? call->round : partitions_.round_hint();
+  call->sent_round = round;
+  ++in_flight_layouts_[{round, call->partitions}];
   auto keys =
       call->batch.script_keys(partitions_.keys(call->partition, call->partitions), call->id, round);
   auto args = call->batch.script_args(call->id, limits_.clicks_per_s, call->partitions, round);
@@ -203,6 +218,10 @@ void ClickBatcher::send(CallPtr call) {
       [this, call, alive = std::weak_ptr<char>(alive_)](Result<redis::Reply> reply) mutable {
         if (alive.expired()) return;
         --in_flight_;
+        auto layout = in_flight_layouts_.find({call->sent_round, call->partitions});
+        if (layout != in_flight_layouts_.end() && --layout->second == 0) {
+          in_flight_layouts_.erase(layout);
+        }
         on_reply(std::move(call), std::move(reply));
         // Posted, not called: a lost connection fails every call from inside hiredis, and the
         // client only reports disconnected once that is over.

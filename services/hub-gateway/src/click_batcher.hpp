@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -107,9 +108,10 @@ class ClickBatcher {
     ClickBatch batch;
     int partition = 0;  // of `partitions`: the layout its keys are in (kept for every resend)
     int partitions = 1;
-    std::int64_t round = -1;  // the round guess to send; -1: the current hint at each send
-    int stale_resends = 0;    // STALEROUND answers so far
-    bool noround = false;     // the last answer was NOROUND (S > 1: the copy may come back)
+    std::int64_t round = -1;      // the round guess to send; -1: the current hint at each send
+    std::int64_t sent_round = 0;  // the guess of the send in flight
+    int stale_resends = 0;        // STALEROUND answers so far
+    bool noround = false;         // the last answer was NOROUND (S > 1: the copy may come back)
     std::chrono::steady_clock::time_point noround_until{};
     bool ambiguous = false;  // a send of it may have run
     // First send + retry window: after it no resend goes out (options.hpp: the window plus one
@@ -150,6 +152,11 @@ class ClickBatcher {
   asio::steady_timer flush_timer_;  // the bounded flush window (Limits::flush_window)
   bool flush_timer_armed_ = false;
   std::size_t in_flight_ = 0;
+  // The layouts the calls in flight were sent with: {round guess, partition count} -> calls.
+  // While one of them is off (click.lua will refuse it, writing nothing), new batches wait, so
+  // they cannot pass the refused call's resend and a player's clicks stay in order.
+  std::map<std::pair<std::int64_t, int>, std::size_t> in_flight_layouts_;
+  bool stale_layout_in_flight() const;
   std::deque<CallPtr> unresolved_;  // ambiguous calls not in flight, oldest (lowest seq) first
   asio::steady_timer poll_;
   bool polling_ = false;
