@@ -217,9 +217,13 @@ void RoundCloser::on_close_round(uint64_t gen, int64_t round, const std::string&
       // Written on the primary alone (or not sent: too few replicas in the map): not announced.
       // Writing again keeps the stored result and its WAIT covers it.
       ctx_.metrics.results_not_replicated.fetch_add(1);
-      CR_LOG(warn) << "round " << round << ": the result is not on "
-                   << ctx_.opts.result_wait_replicas << " replica(s) yet (" << m
-                   << "); not announced, trying again";
+      // Logged once per round: until a replica is back this repeats every backoff step.
+      if (round != unreplicated_round_) {
+        unreplicated_round_ = round;
+        CR_LOG(warn) << "round " << round << ": the result is not on "
+                     << ctx_.opts.result_wait_replicas << " replica(s) yet (" << m
+                     << "); not announced, trying again until it is";
+      }
       return retry(gen, &RoundCloser::close);
     }
     // The script may or may not have run: running it again is harmless (WRITTEN/DONE).

@@ -71,6 +71,7 @@ class RoundCloser {
   redis::Script script_;
   PartitionSealer sealer_;
   std::optional<core::RoundOutcome> merged_;  // plan_.next()'s result, once sealed and merged
+  int64_t unreplicated_round_ = 0;            // the round a short WAIT was last logged for
   asio::steady_timer timer_;
   redis::Backoff backoff_;
   bool running_ = false;
