@@ -87,6 +87,7 @@ void Broadcaster::on_envelope(std::string_view payload) {
     ++metrics_.events_dropped;
     return;
   }
+  if (env->event == bus::kRoundStarted && on_round_started_) on_round_started_(env->round);
   fanout_(env->event, env->data);
 }
 

@@ -37,6 +37,10 @@ class Broadcaster {
   void on_subscribed();
   // Handles one envelope text (from pub/sub).
   void on_envelope(std::string_view payload);
+  // Called with the round of every RoundStarted received (before it is fanned out).
+  void on_round_started(std::function<void(std::int64_t round)> cb) {
+    on_round_started_ = std::move(cb);
+  }
   std::int64_t mark() const { return ledger_.mark(); }
   bool caught_up() const { return ledger_.initialized() && !ledger_.holding(); }
 
@@ -51,6 +55,7 @@ class Broadcaster {
   bus::Keys keys_;
   Metrics& metrics_;
   Fanout fanout_;
+  std::function<void(std::int64_t)> on_round_started_;
   RoundLedger ledger_;
   bool catching_up_ = false;      // a catch-up is running (or waiting to retry)
   std::uint64_t generation_ = 0;  // bumps per catch-up; stale replies stop

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "clickrace/bus/partitions.hpp"
+
 namespace clickrace::gateway {
 
 void ClickBatch::add(ClickRequest request) {
@@ -12,19 +14,49 @@ void ClickBatch::add(ClickRequest request) {
   requests_.push_back(std::move(request));
 }
 
-std::vector<std::string> ClickBatch::script_args(const std::string& prefix,
-                                                 const std::string& batch_id,
-                                                 int clicks_per_s) const {
+std::vector<std::string> ClickBatch::script_args(const std::string& batch_id, int clicks_per_s,
+                                                 int partitions, std::int64_t round) const {
   std::vector<std::string> args;
-  args.reserve(3 + 2 * players_.size());
-  args.push_back(prefix);
+  args.reserve(4 + 2 * players_.size());
   args.push_back(batch_id);
   args.push_back(std::to_string(clicks_per_s));
+  args.push_back(std::to_string(partitions));
+  args.push_back(std::to_string(round));
   for (const auto& p : players_) {
     args.push_back(p.name);
     args.push_back(std::to_string(p.count));
   }
   return args;
+}
+
+std::vector<std::string> ClickBatch::script_keys(const bus::PartitionKeys& pk,
+                                                 const std::string& batch_id,
+                                                 std::int64_t round) const {
+  std::vector<std::string> keys;
+  keys.reserve(7 + players_.size());
+  keys.push_back(pk.schedule());
+  keys.push_back(pk.sealed());
+  keys.push_back(pk.click_batch(batch_id));
+  keys.push_back(pk.scores(round));
+  keys.push_back(pk.total(round));
+  keys.push_back(pk.scores(round + 1));
+  keys.push_back(pk.total(round + 1));
+  for (const auto& p : players_) keys.push_back(pk.click_rate(p.name));
+  return keys;
+}
+
+std::vector<ClickBatch> ClickBatch::split(int partitions) {
+  std::vector<ClickBatch> out(static_cast<std::size_t>(std::max(partitions, 1)));
+  if (out.size() == 1) {
+    out[0] = std::move(*this);
+  } else {
+    for (auto& r : requests_) {
+      int k = bus::partition_of(r.player, partitions);
+      out[static_cast<std::size_t>(k)].add(std::move(r));
+    }
+  }
+  *this = ClickBatch();
+  return out;
 }
 
 std::vector<ClickOutcome> ClickBatch::complete(std::int64_t round,

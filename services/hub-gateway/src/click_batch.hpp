@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "clickrace/bus/keys.hpp"
 #include "clickrace/core/result.hpp"
 
 // Assembly of one click.lua call from the clicks of one loop turn, and the distribution of its
@@ -42,11 +43,19 @@ class ClickBatch {
   bool empty() const { return requests_.empty(); }
   std::size_t players() const { return players_.size(); }
 
-  // click.lua's ARGV: prefix, batch id, the per-player rate (clicks/s, 0 = unlimited), then
-  // (name, count) per distinct player, in first-seen order. The batch id makes the call
-  // idempotent (a resend gets the first run's reply).
-  std::vector<std::string> script_args(const std::string& prefix, const std::string& batch_id,
-                                       int clicks_per_s) const;
+  // click.lua's ARGV: batch id, the per-player rate (clicks/s, 0 = unlimited), the partition
+  // count S the batch was grouped by, the guess r of the running round, then (name, count) per
+  // distinct player, in first-seen order. The batch id makes the call idempotent (a resend gets
+  // the first run's reply).
+  std::vector<std::string> script_args(const std::string& batch_id, int clicks_per_s,
+                                       int partitions, std::int64_t round) const;
+  // click.lua's KEYS on partition `pk` (docs/bus.md "Scripts"): its schedule copy, sealed mark,
+  // the batch id, scores and total of rounds r and r+1, then each player's bucket in ARGV order.
+  std::vector<std::string> script_keys(const bus::PartitionKeys& pk, const std::string& batch_id,
+                                       std::int64_t round) const;
+  // The requests by partition (bus::partition_of(player, partitions)): `partitions` batches,
+  // each in arrival order, so each player's clicks keep their order. Empties this batch.
+  std::vector<ClickBatch> split(int partitions);
 
   struct PlayerGrant {
     std::int64_t total = 0;    // the player's score after the batch

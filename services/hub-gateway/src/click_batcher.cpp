@@ -7,6 +7,8 @@
 
 #include "clickrace/bus/keys.hpp"
 #include "clickrace/bus/lua_scripts.hpp"
+#include "clickrace/bus/partitions.hpp"
+#include "clickrace/core/config.hpp"
 #include "clickrace/core/log.hpp"
 
 namespace clickrace::gateway {
@@ -16,6 +18,31 @@ using Clock = std::chrono::steady_clock;
 
 // How often unresolved batches are looked at while they wait for the Redis client to reconnect.
 constexpr std::chrono::milliseconds kPollPeriod{50};
+// STALEROUND answers resent at once; beyond this a call waits a poll period between resends.
+constexpr int kQuickStaleResends = 3;
+// With S > 1, how long a call answered NOROUND is resent (a partition's schedule copy missing for
+// a moment: written after the schedule, or lost with its node) before its clicks get "no round
+// is running yet". The leader re-writes the copies at every lease renewal.
+constexpr std::chrono::milliseconds kNoRoundGrace{3000};
+
+// Cluster answers that prove the command did not run and that a later attempt may pass (the
+// client's own retries ran out within the call's deadline): a slot migration, a failover.
+bool cluster_retryable(const redis::Reply& r) {
+  for (const char* code :
+       {"TRYAGAIN", "ASK", "MOVED", "CLUSTERDOWN", "LOADING", "MASTERDOWN", "READONLY"}) {
+    if (r.is_error_code(code)) return true;
+  }
+  return false;
+}
+
+// The number after "<CODE> " in an error reply, or -1.
+std::int64_t error_number(const redis::Reply& r) {
+  const std::string& text = r.str();
+  auto space = text.find(' ');
+  if (space == std::string::npos) return -1;
+  auto n = core::parse_int(text.substr(space + 1));
+  return n && *n >= 0 ? *n : -1;
+}
 
 // 64 random bits as hex: a gateway's batch ids differ from every other gateway's (and from its
 // own previous runs'), so click.lua never mistakes one batch for another.
@@ -44,11 +71,10 @@ CallOutcome classify(const Result<redis::Reply>& reply) {
 }
 
 ClickBatcher::ClickBatcher(asio::io_context& io, redis::ClusterClient& redis,
-                           std::string key_prefix, Limits limits, Metrics& metrics, Sink sink)
+                           ScorePartitions& partitions, Limits limits, Metrics& metrics, Sink sink)
     : io_(io),
       redis_(redis),
-      prefix_(std::move(key_prefix)),
-      schedule_key_(bus::Keys(prefix_).schedule()),
+      partitions_(partitions),
       limits_(limits),
       metrics_(metrics),
       sink_(std::move(sink)),
@@ -114,32 +140,66 @@ void ClickBatcher::flush() {
       CallPtr call = std::move(unresolved_.front());
       unresolved_.pop_front();
       ++metrics_.click_batches_resent;
-      send(std::move(call));
+      // Proven not to have run and grouped by a count that changed meanwhile: regroup.
+      if (!call->ambiguous && call->partitions != partitions_.count()) {
+        regroup(std::move(call));
+      } else {
+        send(std::move(call));
+      }
     }
   }
   if (pending_.empty()) return;
   // All slots busy: the pending clicks wait (bounded by max_pending); a completion re-flushes.
+  // (One flush may take up to S - 1 slots beyond the bound: one call per partition.)
   if (in_flight_ + unresolved_.size() >= limits_.max_in_flight) return;
+  auto give_up_at = Clock::now() + limits_.retry_window;
+  int count = partitions_.count();
+  auto batches = pending_.split(count);
+  pending_ = ClickBatch();
+  for (int k = 0; k < count; ++k) {
+    auto& batch = batches[static_cast<std::size_t>(k)];
+    if (!batch.empty()) send(new_call(std::move(batch), k, count, give_up_at));
+  }
+}
+
+ClickBatcher::CallPtr ClickBatcher::new_call(ClickBatch batch, int partition, int partitions,
+                                             Clock::time_point give_up_at) {
   auto call = std::make_shared<Call>();
   call->seq = next_seq_++;
   call->id = instance_ + ':' + std::to_string(call->seq);
-  call->give_up_at = Clock::now() + limits_.retry_window;
-  call->batch = std::move(pending_);
-  pending_ = ClickBatch();
+  call->give_up_at = give_up_at;
+  call->batch = std::move(batch);
+  call->partition = partition;
+  call->partitions = partitions;
   ++metrics_.click_batches;
   metrics_.click_batch_size.observe(static_cast<double>(call->batch.size()));
-  send(std::move(call));
+  return call;
+}
+
+void ClickBatcher::regroup(CallPtr call) {
+  ++metrics_.click_batches_regrouped;
+  int count = partitions_.count();
+  CR_LOG(info) << "click batch " << call->id << " grouped by " << call->partitions
+               << " partitions: sent again by " << count;
+  auto batches = call->batch.split(count);
+  for (int k = 0; k < count; ++k) {
+    auto& batch = batches[static_cast<std::size_t>(k)];
+    if (!batch.empty()) send(new_call(std::move(batch), k, count, call->give_up_at));
+  }
 }
 
 void ClickBatcher::send(CallPtr call) {
   ++in_flight_;
-  auto args = call->batch.script_args(prefix_, call->id, limits_.clicks_per_s);
+  std::int64_t round = call->round >= 0 ? call->round : partitions_.round_hint();
+  auto keys =
+      call->batch.script_keys(partitions_.keys(call->partition, call->partitions), call->id, round);
+  auto args = call->batch.script_args(call->id, limits_.clicks_per_s, call->partitions, round);
   redis::CallOptions options;
   options.timeout = limits_.timeout;
   options.wait_replicas = limits_.wait_replicas;
   options.wait_timeout = limits_.wait_timeout;
   script_.call(
-      redis_, {schedule_key_}, std::move(args),
+      redis_, std::move(keys), std::move(args),
       [this, call, alive = std::weak_ptr<char>(alive_)](Result<redis::Reply> reply) mutable {
         if (alive.expired()) return;
         --in_flight_;
@@ -151,9 +211,66 @@ void ClickBatcher::send(CallPtr call) {
       options);
 }
 
+// click.lua's refusals, which wrote nothing: true when the call was taken care of (resent,
+// regrouped, or kept for a resend). They are answered after the batch-id check, so they also
+// prove that no earlier send of this id ran here: the call is no longer ambiguous.
+bool ClickBatcher::on_refusal(CallPtr& call, const redis::Reply& reply) {
+  auto now = Clock::now();
+  if (reply.is_error_code("STALEROUND")) {
+    std::int64_t round = error_number(reply);
+    if (round < 0) return false;
+    ++metrics_.click_stale_rounds;
+    partitions_.set_round_hint(round);
+    call->round = round;
+    call->ambiguous = false;
+    call->noround = false;
+    if (++call->stale_resends <= kQuickStaleResends && now < call->give_up_at) {
+      send(std::move(call));
+      return true;
+    }
+    call->resend_at = now + kPollPeriod;
+    keep_for_resend(std::move(call));
+    return true;
+  }
+  if (reply.is_error_code("PARTITIONS")) {
+    std::int64_t count = error_number(reply);
+    if (count < 1 || count > bus::kMaxPartitions) {
+      CR_LOG(error) << "click script: unusable partition count in '" << reply.str() << "'";
+      return false;
+    }
+    partitions_.adopt(static_cast<int>(count));
+    partitions_.refresh();
+    call->ambiguous = false;
+    if (now >= call->give_up_at) return false;
+    regroup(std::move(call));
+    return true;
+  }
+  if (reply.is_error_code("NOROUND") && call->partitions > 1) {
+    // A partition without its copy while the count says S > 1: the copy may be on its way (or
+    // the schedule is gone, and the refresh brings S = 1 back).
+    if (!call->noround) call->noround_until = now + kNoRoundGrace;
+    call->noround = true;
+    call->ambiguous = false;
+    if (now >= call->noround_until || now >= call->give_up_at) return false;
+    partitions_.refresh();
+    call->resend_at = now + kPollPeriod;
+    keep_for_resend(std::move(call));
+    return true;
+  }
+  if (cluster_retryable(reply)) {
+    // The cluster client's retries ran out (a slot migration or failover longer than one call's
+    // deadline): nothing ran; try again within the batch's window.
+    call->resend_at = now + kPollPeriod;
+    keep_for_resend(std::move(call));
+    return true;
+  }
+  return false;
+}
+
 void ClickBatcher::on_reply(CallPtr call, Result<redis::Reply> reply) {
   switch (classify(reply)) {
     case CallOutcome::answered:
+      if (reply->is_error() && on_refusal(call, *reply)) return;
       // An error reply to a resend (OOM, MISCONF, READONLY during a failover…) says nothing
       // about the earlier send, which may have run: keep resending within the window. NOROUND
       // and BADARG are final (no schedule / a batch Redis will never accept).
@@ -221,6 +338,7 @@ void ClickBatcher::give_up(Call& call) {
                 << limits_.retry_window.count() << " ms: its " << call.batch.size()
                 << " clicks are answered '" << kUnavailableError
                 << "' (Redis may hold them nonetheless)";
+  if (call.noround) return finish(call.batch, redis::Reply::error("NOROUND no round is running"));
   finish(call.batch, make_error(kUnavailableError));
 }
 

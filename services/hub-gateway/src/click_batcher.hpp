@@ -15,6 +15,7 @@
 #include "clickrace/redis/cluster_client.hpp"
 #include "clickrace/redis/script.hpp"
 #include "metrics.hpp"
+#include "score_partitions.hpp"
 
 // Group commit of clicks: every click that arrives during one loop turn goes into ONE click.lua
 // call (EVALSHA); several calls may be in flight, at most `max_in_flight`. Outcomes are delivered
@@ -28,6 +29,15 @@
 // batch, so Redis applies batches in the order they were formed — and its callers are answered
 // when it resolves. Only a batch still unresolved after `retry_window` fails with "service
 // unavailable" (then, and only then, Redis may hold clicks nobody acknowledged).
+//
+// Partitions (DESIGN §3.1): a flush's clicks are grouped by the player's score partition, one
+// click.lua call per partition that has clicks (each with its own id, deadline and WAIT), so
+// each call touches one slot. click.lua's refusals write nothing and prove the id unused there:
+// STALEROUND <id> (the round guess was off) is resent at once with that round, same id;
+// PARTITIONS <S> (the partition count changed) is regrouped under S with fresh ids; a cluster
+// redirection the client could not finish in time (TRYAGAIN during a slot migration...) and,
+// with S > 1, NOROUND (a partition's schedule copy is missing for a moment) are resent within
+// the batch's window.
 namespace clickrace::gateway {
 
 inline constexpr const char* kNoRoundError = "no round is running yet";
@@ -76,7 +86,7 @@ class ClickBatcher {
     std::chrono::milliseconds wait_timeout{500};
   };
 
-  ClickBatcher(asio::io_context& io, redis::ClusterClient& redis, std::string key_prefix,
+  ClickBatcher(asio::io_context& io, redis::ClusterClient& redis, ScorePartitions& partitions,
                Limits limits, Metrics& metrics, Sink sink);
   ~ClickBatcher();
 
@@ -95,6 +105,12 @@ class ClickBatcher {
     std::uint64_t seq = 0;
     std::string id;  // `<instance>:<seq>`
     ClickBatch batch;
+    int partition = 0;  // of `partitions`: the layout its keys are in (kept for every resend)
+    int partitions = 1;
+    std::int64_t round = -1;  // the round guess to send; -1: the current hint at each send
+    int stale_resends = 0;    // STALEROUND answers so far
+    bool noround = false;     // the last answer was NOROUND (S > 1: the copy may come back)
+    std::chrono::steady_clock::time_point noround_until{};
     bool ambiguous = false;  // a send of it may have run
     // First send + retry window: after it no resend goes out (options.hpp: the window plus one
     // timeout stays within click.lua's memory of the id, so a late resend cannot count twice).
@@ -106,6 +122,12 @@ class ClickBatcher {
   using CallPtr = std::shared_ptr<Call>;
 
   void schedule_flush();
+  CallPtr new_call(ClickBatch batch, int partition, int partitions,
+                   std::chrono::steady_clock::time_point give_up_at);
+  // Sends the call's clicks again grouped under the current partition count, with fresh ids
+  // (only for a call proven not to have run: no send of it is ambiguous).
+  void regroup(CallPtr call);
+  bool on_refusal(CallPtr& call, const redis::Reply& reply);
   void send(CallPtr call);
   void on_reply(CallPtr call, Result<redis::Reply> reply);
   void keep_for_resend(CallPtr call);
@@ -115,8 +137,7 @@ class ClickBatcher {
 
   asio::io_context& io_;
   redis::ClusterClient& redis_;
-  std::string prefix_;
-  std::string schedule_key_;
+  ScorePartitions& partitions_;
   Limits limits_;
   Metrics& metrics_;
   Sink sink_;

@@ -116,13 +116,14 @@ Gateway::Gateway(asio::io_context& io, Options options)
       secret_(io, redis_, keys_.token_secret()),
       trusted_proxies_(trusted_proxies_or_throw(options_.trusted_proxies)),
       pool_(std::make_unique<WorkerPool>(static_cast<std::size_t>(options_.hash_threads), 256)),
-      rounds_(redis_, keys_),
+      partitions_(redis_, keys_),
+      rounds_(redis_, keys_, partitions_),
       instance_(random_hex_id()),
       hub_(io, options_, metrics_, rounds_),
       sessions_(io, redis_, keys_, instance_, options_.max_connections_per_player,
                 std::chrono::milliseconds(options_.player_session_stale_ms), metrics_,
                 [this](ConnId id) { hub_.evict(id); }),
-      batcher_(io, redis_, options_.key_prefix, batcher_limits(options_), metrics_,
+      batcher_(io, redis_, partitions_, batcher_limits(options_), metrics_,
                [this](std::vector<ClickOutcome>& out) { hub_.deliver(out); }),
       broadcaster_(
           io, redis_, keys_, metrics_,
@@ -148,8 +149,15 @@ Gateway::Gateway(asio::io_context& io, Options options)
   redis_.set_round_trip_hook([this](std::chrono::microseconds rtt) {
     metrics_.redis_latency_seconds.observe(static_cast<double>(rtt.count()) / 1e6);
   });
-  redis_.on_state([](bool up) {
+  // The score partitions and the running round: read at every connect and at every round start
+  // (click.lua corrects a stale view with nothing written; this keeps such answers rare).
+  broadcaster_.on_round_started([this](std::int64_t round) {
+    partitions_.set_round_hint(round);
+    partitions_.refresh();
+  });
+  redis_.on_state([this](bool up) {
     if (up) {
+      partitions_.refresh();
       CR_LOG(info) << "redis connected";
     } else {
       CR_LOG(warn) << "redis connection lost; clicks fail until it is back";

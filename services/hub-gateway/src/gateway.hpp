@@ -21,6 +21,7 @@
 #include "options.hpp"
 #include "player_sessions.hpp"
 #include "rounds.hpp"
+#include "score_partitions.hpp"
 #include "token_secret.hpp"
 #include "worker_pool.hpp"
 #include "ws_server.hpp"
@@ -72,6 +73,7 @@ class Gateway final : public WsHandler {
   TrustedProxies trusted_proxies_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<Accounts> accounts_;
+  ScorePartitions partitions_;
   Rounds rounds_;
   std::string instance_;  // random per process: names this gateway's own channels
   Hub hub_;

@@ -74,6 +74,10 @@ std::string Metrics::render(bool redis_connected, bool subscribed) const {
           "click batches resent (same id) after a lost answer");
   counter(o, "clickrace_gateway_click_batches_given_up_total", click_batches_given_up,
           "click batches still unresolved after the retry window");
+  counter(o, "clickrace_gateway_click_stale_rounds_total", click_stale_rounds,
+          "click script calls refused for a stale round guess (resent with the round named)");
+  counter(o, "clickrace_gateway_click_batches_regrouped_total", click_batches_regrouped,
+          "click batches grouped again after the score partition count changed");
   click_batch_size.render(o, "clickrace_gateway_click_batch_size", "clicks per click script call");
   redis_latency_seconds.render(o, "clickrace_gateway_redis_latency_seconds",
                                "Redis command round-trip time");

@@ -1,8 +1,10 @@
 #include "rounds.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "clickrace/bus/events.hpp"
+#include "clickrace/bus/partitions.hpp"
 #include "clickrace/core/config.hpp"
 #include "clickrace/core/round_math.hpp"
 
@@ -11,71 +13,122 @@ namespace {
 
 Error unavailable() { return Error{"service unavailable"}; }
 
-nlohmann::json top_from(const redis::Reply& r) {
-  auto top = nlohmann::json::array();
+constexpr std::size_t kTop = 10;
+
+struct TopEntry {
+  std::string name;
+  std::int64_t clicks = 0;
+};
+
+// The reads of one current() call: the answer goes out when the last of them is back.
+struct Gather {
+  nlohmann::json body;
+  Rounds::Done done;
+  std::vector<TopEntry> top;  // every partition's top, merged at the end
+  std::size_t left = 0;
+  bool failed = false;
+};
+
+void add_top(std::vector<TopEntry>& out, const redis::Reply& r) {
   for (std::size_t i = 0; i + 1 < r.size(); i += 2) {
     auto clicks = core::parse_int(r[i + 1].str());
-    top.push_back({{"name", r[i].str()}, {"clicks", clicks ? *clicks : 0}});
+    out.push_back({r[i].str(), clicks ? *clicks : 0});
+  }
+}
+
+// The first kTop over all partitions, ordered as one ZREVRANGE would order them: clicks
+// descending, ties by name in reverse byte order. Exact, as the partitions hold disjoint players
+// and each gave its own first kTop in that order.
+nlohmann::json merged_top(std::vector<TopEntry> all) {
+  std::sort(all.begin(), all.end(), [](const TopEntry& a, const TopEntry& b) {
+    if (a.clicks != b.clicks) return a.clicks > b.clicks;
+    return a.name > b.name;
+  });
+  auto top = nlohmann::json::array();
+  for (std::size_t i = 0; i < all.size() && i < kTop; ++i) {
+    top.push_back({{"name", all[i].name}, {"clicks", all[i].clicks}});
   }
   return top;
 }
 
+void finish_one(const std::shared_ptr<Gather>& g) {
+  if (--g->left > 0) return;
+  if (g->failed) return g->done(unavailable());
+  g->body["top"] = merged_top(std::move(g->top));
+  g->done(g->body.dump());
+}
+
 }  // namespace
 
-Rounds::Rounds(redis::ClusterClient& redis, const bus::Keys& keys) : redis_(redis), keys_(keys) {}
+Rounds::Rounds(redis::ClusterClient& redis, const bus::Keys& keys, ScorePartitions& partitions)
+    : redis_(redis), keys_(keys), partitions_(partitions) {}
 Rounds::~Rounds() = default;
 
 void Rounds::current(std::int64_t now_ms, std::optional<std::string> player, Done done) {
-  redis_.command(
-      {"HGETALL", keys_.schedule()},
-      [this, now_ms, player = std::move(player), done = std::move(done),
-       alive = std::weak_ptr<char>(alive_)](Result<redis::Reply> r) mutable {
-        if (alive.expired()) return;
-        if (!r || !r->is_array()) return done(unavailable());
-        nlohmann::json body = {{"round", 0},
-                               {"startsAt", 0},
-                               {"endsAt", 0},
-                               {"serverTime", now_ms},
-                               {"top", nlohmann::json::array()}};
-        if (player) body["myClicks"] = 0;
-        if (r->size() == 0) return done(body.dump());
-        std::vector<std::pair<std::string, std::string>> fields;
-        for (std::size_t i = 0; i + 1 < r->size(); i += 2) {
-          fields.emplace_back((*r)[i].str(), (*r)[i + 1].str());
-        }
-        auto schedule = bus::schedule_from_hash(fields);
-        if (!schedule || !schedule->valid()) return done(body.dump());
-        auto window = core::round_at(*schedule, now_ms);
-        body["round"] = window.id;
-        body["startsAt"] = window.starts_at;
-        body["endsAt"] = window.ends_at;
-        // Both reads are pipelined; the second callback answers.
-        auto shared =
-            std::make_shared<std::pair<nlohmann::json, Done>>(std::move(body), std::move(done));
-        redis_.command({"ZREVRANGE", keys_.scores(window.id), "0", "9", "WITHSCORES"},
-                       [shared, alive](Result<redis::Reply> top) {
+  redis_.command({"HGETALL", keys_.schedule()},
+                 [this, now_ms, player = std::move(player), done = std::move(done),
+                  alive = std::weak_ptr<char>(alive_)](Result<redis::Reply> r) mutable {
+                   if (alive.expired()) return;
+                   if (!r || !r->is_array()) return done(unavailable());
+                   nlohmann::json body = {{"round", 0},
+                                          {"startsAt", 0},
+                                          {"endsAt", 0},
+                                          {"serverTime", now_ms},
+                                          {"top", nlohmann::json::array()}};
+                   if (player) body["myClicks"] = 0;
+                   if (r->size() == 0) return done(body.dump());
+                   std::vector<std::pair<std::string, std::string>> fields;
+                   const std::string* parts = nullptr;
+                   for (std::size_t i = 0; i + 1 < r->size(); i += 2) {
+                     fields.emplace_back((*r)[i].str(), (*r)[i + 1].str());
+                   }
+                   for (const auto& [k, v] : fields) {
+                     if (k == "partitions") parts = &v;
+                   }
+                   auto schedule = bus::schedule_from_hash(fields);
+                   if (!schedule || !schedule->valid()) return done(body.dump());
+                   // A fresh read of the count: the batcher uses it too.
+                   int count = ScorePartitions::parse(parts);
+                   partitions_.adopt(count);
+                   auto window = core::round_at(*schedule, now_ms);
+                   body["round"] = window.id;
+                   body["startsAt"] = window.starts_at;
+                   body["endsAt"] = window.ends_at;
+                   // Every partition's top and the player's score, pipelined (one connection per
+                   // node).
+                   auto g = std::make_shared<Gather>();
+                   g->body = std::move(body);
+                   g->done = std::move(done);
+                   g->left = static_cast<std::size_t>(count) + (player ? 1 : 0);
+                   for (int k = 0; k < count; ++k) {
+                     redis_.command({"ZREVRANGE", partitions_.keys(k, count).scores(window.id), "0",
+                                     std::to_string(kTop - 1), "WITHSCORES"},
+                                    [g, alive](Result<redis::Reply> top) {
+                                      if (alive.expired()) return;
+                                      if (!top || !top->is_array()) {
+                                        g->failed = true;
+                                      } else {
+                                        add_top(g->top, *top);
+                                      }
+                                      finish_one(g);
+                                    });
+                   }
+                   if (!player) return;
+                   int mine = bus::partition_of(*player, count);
+                   redis_.command(
+                       {"ZSCORE", partitions_.keys(mine, count).scores(window.id), *player},
+                       [g, alive](Result<redis::Reply> score) {
                          if (alive.expired()) return;
-                         if (!top || !top->is_array()) {
-                           shared->first = nullptr;
-                           return;
+                         if (!score || score->is_error()) {
+                           g->failed = true;
+                         } else {
+                           auto n =
+                               score->is_string() ? core::parse_int(score->str()) : std::nullopt;
+                           g->body["myClicks"] = n ? *n : 0;
                          }
-                         shared->first["top"] = top_from(*top);
+                         finish_one(g);
                        });
-        std::vector<std::string> last = {"ZSCORE", keys_.scores(window.id), player ? *player : ""};
-        if (!player) last = {"PING"};
-        bool want_mine = player.has_value();
-        redis_.command(std::move(last), [shared, want_mine, alive](Result<redis::Reply> mine) {
-          if (alive.expired()) return;
-          if (!mine || mine->is_error() || shared->first.is_null()) {
-            return shared->second(unavailable());
-          }
-          if (want_mine) {
-            auto n = mine->is_string() ? core::parse_int(mine->str()) : std::nullopt;
-            shared->first["myClicks"] = n ? *n : 0;
-          }
-          shared->second(shared->first.dump());
-        });
-      });
+                 });
 }
 
 void Rounds::list(int limit, Done done) {

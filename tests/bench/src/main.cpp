@@ -32,6 +32,7 @@ int combine(const Options& o) {
     results.push_back(j);
   }
   print_realclient_tables(results, o.machine, o.quick);
+  print_cluster_table(results, o.machine, o.quick);
   print_targets_table(results, o.machine, o.quick);
   std::printf("\n---- per-scenario details ----\n");
   for (const auto& j : results) print_result_table(j);

@@ -49,7 +49,9 @@ options:
   --warmup S             (1)            --threads T    (1)       --rate R/s     (0 = unpaced)
   --max-connecting N     (256)          --accounts A   (auto)    --account-prefix P (bench)
   --password P           --skip-negotiation             --connect-timeout-ms MS (15000)
-  --gateway-pids P[,P]   --redis-pid P  --redis HOST:PORT
+  --gateway-pids P[,P]   --redis-pid P[,P]  --redis HOST:PORT[,HOST:PORT]
+  --redis-replica-pids P[,P]            a cluster: primaries in --redis-pid (and --redis, same
+                                        order), replicas here (their CPU is reported apart)
   --rounds N (3)         --hold S (2)   --timeout S (120)        --label NAME
   --json PATH            --machine TEXT
   --protocol json|messagepack (json)    clicks/openloop: the hub protocol (binary frames for
@@ -125,12 +127,19 @@ std::optional<Options> parse_options(int argc, char** argv) {
     } else if (a == "--gateway-pids") {
       for (auto& p : split(v, ','))
         o.gateway_pids.push_back(static_cast<pid_t>(std::atol(p.c_str())));
-    } else if (a == "--redis-pid") {
-      o.redis_pid = static_cast<pid_t>(std::atol(v.c_str()));
+    } else if (a == "--redis-pid" || a == "--redis-replica-pids") {
+      auto& pids = a == "--redis-pid" ? o.redis_pids : o.redis_replica_pids;
+      for (auto& p : split(v, ',')) {
+        const long pid = std::atol(p.c_str());
+        ok = ok && pid > 0;
+        pids.push_back(static_cast<pid_t>(pid));
+      }
     } else if (a == "--redis") {
-      Endpoint ep;
-      ok = parse_http_url("http://" + v, ep);
-      o.redis = ep;
+      for (auto& hp : split(v, ',')) {
+        Endpoint ep;
+        ok = ok && parse_http_url("http://" + hp, ep);
+        o.redis.push_back(ep);
+      }
     } else if (a == "--rounds") {
       ok = to_int(v, o.rounds) && o.rounds > 0;
     } else if (a == "--hold") {

@@ -30,8 +30,14 @@ struct Options {
   int connect_timeout_ms = 15000;   // negotiate + upgrade + handshake deadline
   int keepalive_ms = 10000;         // Ping when idle (the gateway drops clients silent 30 s)
   std::vector<pid_t> gateway_pids;  // for CPU and memory
-  pid_t redis_pid = 0;              // for CPU
-  std::optional<Endpoint> redis;    // --redis 127.0.0.1:PORT for INFO commandstats
+  // --redis-pid P[,P...]: the Redis processes that run the game's commands (one Redis: its pid;
+  // a cluster: its primaries), summed as "redis" and listed per node. --redis-replica-pids: the
+  // replicas, reported apart (their CPU is the price of replication, not of a click).
+  std::vector<pid_t> redis_pids;
+  std::vector<pid_t> redis_replica_pids;
+  // --redis HOST:PORT[,...] for INFO commandstats, summed; node i is --redis-pid's i-th process
+  // when both lists have the same length (per-node commands in the JSON).
+  std::vector<Endpoint> redis;
   int rounds = 3;                   // fanout: RoundEnded events to measure
   double hold_s = 2;                // connections: keep them idle this long, then recheck
   double timeout_s = 120;           // bound on any waiting phase

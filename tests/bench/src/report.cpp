@@ -6,10 +6,10 @@
 namespace clickrace::bench {
 namespace {
 
-std::string num(const nlohmann::json& j, const char* fmt) {
+std::string num(const nlohmann::json& j, const char* format) {
   if (!j.is_number()) return "n/a";
   char buf[64];
-  std::snprintf(buf, sizeof buf, fmt, j.get<double>());
+  std::snprintf(buf, sizeof buf, format, j.get<double>());
   return buf;
 }
 
@@ -33,6 +33,17 @@ const nlohmann::json& at(const nlohmann::json& j, std::initializer_list<const ch
     cur = &(*cur)[k];
   }
   return *cur;
+}
+
+double dbl(const nlohmann::json& j, double fallback) {
+  return j.is_number() ? j.get<double>() : fallback;
+}
+
+std::string fmt(double v, const char* format) {
+  if (v < 0) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
 }
 
 void print_result_table(const nlohmann::json& j) {
@@ -92,6 +103,8 @@ void print_targets_table(const std::vector<nlohmann::json>& results, const std::
     if (sc == "fanout" && !fanout) fanout = &j;
     if (sc == "fanout") fanout_runs.push_back(&j);
   }
+  // Only real-client or cluster runs (e.g. --only cluster): no table of n/a rows.
+  if (!clicks1 && !clicks2 && !conns && !conns_skip && !light && !msgpack1 && !fanout) return;
   static const nlohmann::json empty = nlohmann::json::object();
   const auto& c1 = clicks1 ? *clicks1 : empty;
   const auto& c2 = clicks2 ? *clicks2 : empty;

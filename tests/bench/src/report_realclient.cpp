@@ -11,17 +11,6 @@
 namespace clickrace::bench {
 namespace {
 
-double dbl(const nlohmann::json& j, double fallback = -1) {
-  return j.is_number() ? j.get<double>() : fallback;
-}
-
-std::string fmt(double v, const char* f) {
-  if (v < 0) return "n/a";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 std::string kind_of(const nlohmann::json& j) {
   std::string k = at(j, {"results", "server_kind"}).is_string()
                       ? at(j, {"results", "server_kind"}).get<std::string>()
@@ -77,7 +66,7 @@ void print_realclient_tables(const std::vector<nlohmann::json>& results, const s
   std::vector<const nlohmann::json*> runs;
   std::map<Key, const nlohmann::json*> floor;
   for (const auto& j : results) {
-    if (j.value("scenario", "") != "openloop") continue;
+    if (j.value("scenario", "") != "openloop" || is_cluster_run(j)) continue;
     runs.push_back(&j);
     if (kind_of(j) == "floor") floor[key_of(j)] = &j;
   }

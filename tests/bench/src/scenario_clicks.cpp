@@ -65,7 +65,7 @@ class ClickBehavior : public Behavior {
 
 std::vector<pid_t> server_pids(const Options& opt) {
   std::vector<pid_t> pids = opt.gateway_pids;
-  if (opt.redis_pid > 0) pids.push_back(opt.redis_pid);
+  pids.insert(pids.end(), opt.redis_pids.begin(), opt.redis_pids.end());
   return pids;
 }
 
@@ -93,8 +93,7 @@ int run_clicks(const Options& opt, nlohmann::json& out) {
   sleep_seconds(opt.warmup_s);
 
   const std::vector<pid_t> pids = server_pids(opt);
-  const Endpoint* redis = opt.redis ? &*opt.redis : nullptr;
-  ServerSnapshot s0 = take_snapshot(pids, redis, opt.gateways);
+  ServerSnapshot s0 = take_snapshot(pids, opt.redis, opt.gateways);
   const std::int64_t self0 = process_cpu_us(::getpid());
   Totals t0 = runner.totals();
   const std::int64_t w0 = mono_ns();
@@ -110,7 +109,7 @@ int run_clicks(const Options& opt, nlohmann::json& out) {
   runner.shared.measuring = false;
   const std::int64_t w1 = mono_ns();
   Totals t1 = runner.totals();
-  ServerSnapshot s1 = take_snapshot(pids, redis, opt.gateways);
+  ServerSnapshot s1 = take_snapshot(pids, opt.redis, opt.gateways);
   const std::int64_t self1 = process_cpu_us(::getpid());
   runner.stop();
 
@@ -134,13 +133,20 @@ int run_clicks(const Options& opt, nlohmann::json& out) {
                      {"max", lat.max() / 1e3},
                      {"mean", lat.mean() / 1e3}};
   if (!pids.empty() && acked) {
-    double server_us = 0;
+    double server_us = 0, redis_us = 0;
     nlohmann::json parts = nlohmann::json::object();
     for (std::size_t i = 0; i < pids.size(); ++i) {
       double d = static_cast<double>(s1.cpu_us[i] - s0.cpu_us[i]);
       server_us += d;
-      std::string name = i < opt.gateway_pids.size() ? "gateway" + std::to_string(i + 1) : "redis";
-      parts[name] = {{"cpu_s", d / 1e6}, {"us_per_click", d * per_click}};
+      if (i >= opt.gateway_pids.size()) {  // every Redis process (a cluster's primaries) as one
+        redis_us += d;
+        continue;
+      }
+      parts["gateway" + std::to_string(i + 1)] = {{"cpu_s", d / 1e6},
+                                                  {"us_per_click", d * per_click}};
+    }
+    if (!opt.redis_pids.empty()) {
+      parts["redis"] = {{"cpu_s", redis_us / 1e6}, {"us_per_click", redis_us * per_click}};
     }
     r["server_cpu_us_per_click"] = server_us * per_click;
     r["server_cpu"] = parts;

@@ -195,8 +195,11 @@ int run_openloop(const Options& opt, nlohmann::json& out) {
     for (auto& [k, v] : merged_errors(runner)) progress("  " + k + ": " + std::to_string(v));
     return 3;
   }
+  // Gateways, then the Redis processes that run the game's commands (one Redis, or a cluster's
+  // primaries), then a cluster's replicas: the CPU of each is read from /proc.
   std::vector<pid_t> pids = opt.gateway_pids;
-  if (opt.redis_pid > 0) pids.push_back(opt.redis_pid);
+  pids.insert(pids.end(), opt.redis_pids.begin(), opt.redis_pids.end());
+  pids.insert(pids.end(), opt.redis_replica_pids.begin(), opt.redis_replica_pids.end());
   // The servers' CPU with every connection open and no clicks: timers, keep-alives, Redis's cron,
   // a runtime's own threads. At low rates this fixed cost dominates the per-click figure, so the
   // marginal cost per click is reported beside the total.
@@ -216,10 +219,9 @@ int run_openloop(const Options& opt, nlohmann::json& out) {
   for (auto& p : pacers) p->start();
   sleep_seconds(opt.warmup_s);
 
-  const Endpoint* redis = opt.redis ? &*opt.redis : nullptr;
   const std::vector<Endpoint> metric_gws =
       opt.server_kind.rfind("clickrace", 0) == 0 ? opt.gateways : std::vector<Endpoint>{};
-  ServerSnapshot s0 = take_snapshot(pids, redis, metric_gws);
+  ServerSnapshot s0 = take_snapshot(pids, opt.redis, metric_gws);
   const std::int64_t self0 = process_cpu_us(::getpid());
   Totals t0 = runner.totals();
   const std::int64_t w0 = mono_ns();
@@ -235,7 +237,7 @@ int run_openloop(const Options& opt, nlohmann::json& out) {
   runner.shared.measuring = false;
   const std::int64_t w1 = mono_ns();
   Totals t1 = runner.totals();
-  ServerSnapshot s1 = take_snapshot(pids, redis, metric_gws);
+  ServerSnapshot s1 = take_snapshot(pids, opt.redis, metric_gws);
   const std::int64_t self1 = process_cpu_us(::getpid());
   for (auto& p : pacers) p->stop();
   // Answers still owed: wait a bounded time, then count what never came.
@@ -298,26 +300,63 @@ int run_openloop(const Options& opt, nlohmann::json& out) {
   r["generator_kept_up"] =
       offered > 0 && sent >= offered * 0.99 && lag.quantile(0.99) / 1e3 <= tick_us;
   if (!pids.empty() && acked) {
+    // Per process: CPU in the window, and the same less its idle rate (measured just before).
+    const std::size_t n_gw = opt.gateway_pids.size(), n_redis = opt.redis_pids.size();
+    std::vector<double> used(pids.size()), idle_rate(pids.size()), marginal(pids.size());
+    for (std::size_t i = 0; i < pids.size(); ++i) {
+      used[i] = static_cast<double>(s1.cpu_us[i] - s0.cpu_us[i]);
+      idle_rate[i] = idle_s > 0 ? static_cast<double>(idle1[i] - idle0[i]) / idle_s : 0.0;  // µs/s
+      marginal[i] = std::max(0.0, used[i] - idle_rate[i] * window_s);
+    }
+    auto cpu_json = [&](std::size_t from, std::size_t to) {  // processes [from, to) as one
+      double d = 0, m = 0, idle = 0;
+      for (std::size_t i = from; i < to; ++i) d += used[i], m += marginal[i], idle += idle_rate[i];
+      return nlohmann::json{{"cpu_s", d / 1e6},
+                            {"us_per_click", d * per_click},
+                            {"marginal_us_per_click", m * per_click},
+                            {"idle_busy_pct", idle / 1e4},
+                            {"busy_pct", 100.0 * d / 1e6 / window_s}};
+    };
     double server_us = 0, marginal_us = 0;
     nlohmann::json parts = nlohmann::json::object();
-    for (std::size_t i = 0; i < pids.size(); ++i) {
-      double d = static_cast<double>(s1.cpu_us[i] - s0.cpu_us[i]);
-      const double idle_per_s =
-          idle_s > 0 ? static_cast<double>(idle1[i] - idle0[i]) / idle_s : 0.0;  // µs per s
-      const double marginal = std::max(0.0, d - idle_per_s * window_s);
-      server_us += d;
-      marginal_us += marginal;
-      std::string name = i < opt.gateway_pids.size() ? "gateway" + std::to_string(i + 1) : "redis";
-      parts[name] = {{"cpu_s", d / 1e6},
-                     {"us_per_click", d * per_click},
-                     {"marginal_us_per_click", marginal * per_click},
-                     {"idle_busy_pct", idle_per_s / 1e4},
-                     {"busy_pct", 100.0 * d / 1e6 / window_s}};
-    }
+    for (std::size_t i = 0; i < n_gw + n_redis; ++i)
+      server_us += used[i], marginal_us += marginal[i];
+    for (std::size_t i = 0; i < n_gw; ++i)
+      parts["gateway" + std::to_string(i + 1)] = cpu_json(i, i + 1);
+    if (n_redis > 0) parts["redis"] = cpu_json(n_gw, n_gw + n_redis);  // a cluster: its primaries
+    // Server CPU = gateways + the Redis processes that run the commands (on a cluster the
+    // primaries); the replicas' CPU is reported apart and in the total "with replicas".
     r["server_cpu_us_per_click"] = server_us * per_click;
-    // Less what the same processes spend idle with every connection open (measured just before).
     r["server_cpu_marginal_us_per_click"] = marginal_us * per_click;
     r["server_cpu"] = parts;
+    // Every Redis node on its own: how the work spreads over a cluster's primaries.
+    const bool aligned = opt.redis.size() == n_redis && s0.redis_nodes.size() == n_redis &&
+                         s1.redis_nodes.size() == n_redis;
+    nlohmann::json nodes = nlohmann::json::array();
+    double busiest = 0;
+    for (std::size_t i = n_gw; i < pids.size(); ++i) {
+      const std::size_t k = i - n_gw;
+      nlohmann::json node = cpu_json(i, i + 1);
+      node["pid"] = pids[i];
+      node["role"] = k < n_redis ? "primary" : "replica";
+      if (k < n_redis) busiest = std::max(busiest, node["busy_pct"].get<double>());
+      if (k < n_redis && aligned && s1.redis_nodes[k].ok && s0.redis_nodes[k].ok) {
+        const auto &a = s0.redis_nodes[k], &b = s1.redis_nodes[k];
+        node["addr"] = opt.redis[k].host + ":" + std::to_string(opt.redis[k].port);
+        node["calls_per_click"] = (b.calls_total - a.calls_total) * per_click;
+        node["script_calls_per_click"] = (b.calls_scripts - a.calls_scripts) * per_click;
+      }
+      nodes.push_back(node);
+    }
+    r["redis_nodes"] = nodes;
+    r["redis_primaries"] = n_redis;
+    if (n_redis > 0) r["redis_busiest_primary_pct"] = busiest;
+    if (!opt.redis_replica_pids.empty()) {
+      r["redis_replicas"] = cpu_json(n_gw + n_redis, pids.size());
+      double all = server_us;
+      for (std::size_t i = n_gw + n_redis; i < pids.size(); ++i) all += used[i];
+      r["server_cpu_with_replicas_us_per_click"] = all * per_click;
+    }
   }
   r["loadgen_cpu_us_per_click"] = (self1 - self0) * per_click;
   r["loadgen_busy_pct"] = 100.0 * (self1 - self0) / 1e6 / window_s;

@@ -73,11 +73,19 @@ std::map<std::string, double> read_metrics(const Endpoint& gateway) {
   return out;
 }
 
-ServerSnapshot take_snapshot(const std::vector<pid_t>& pids, const Endpoint* redis,
+ServerSnapshot take_snapshot(const std::vector<pid_t>& pids, const std::vector<Endpoint>& redis,
                              const std::vector<Endpoint>& gateways) {
   ServerSnapshot s;
   for (pid_t p : pids) s.cpu_us.push_back(process_cpu_us(p));
-  if (redis) s.redis = read_redis_counters(*redis);
+  s.redis.ok = !redis.empty();
+  for (const auto& node : redis) {
+    s.redis_nodes.push_back(read_redis_counters(node));
+    const RedisCounters& c = s.redis_nodes.back();
+    s.redis.ok = s.redis.ok && c.ok;
+    s.redis.calls_total += c.calls_total;
+    s.redis.calls_scripts += c.calls_scripts;
+    s.redis.usec_total += c.usec_total;
+  }
   for (const auto& g : gateways) {
     auto m = read_metrics(g);
     s.click_batches += m["clickrace_gateway_click_batches_total"];

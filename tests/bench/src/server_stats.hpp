@@ -30,9 +30,10 @@ std::map<std::string, double> read_metrics(const Endpoint& gateway);
 
 // One snapshot of everything above, taken at the start and end of a measurement window.
 struct ServerSnapshot {
-  std::vector<std::int64_t> cpu_us;  // per pid, same order as the pids given
-  RedisCounters redis;
-  double click_batches = 0;  // summed over gateways
+  std::vector<std::int64_t> cpu_us;        // per pid, same order as the pids given
+  RedisCounters redis;                     // summed over the nodes; ok only if every node answered
+  std::vector<RedisCounters> redis_nodes;  // per node, same order as the endpoints given
+  double click_batches = 0;                // summed over gateways
   double clicks_accepted = 0;
   std::map<std::string, double> metrics;  // every gateway metric, summed over gateways
   double metric(const std::string& name) const {
@@ -40,7 +41,7 @@ struct ServerSnapshot {
     return it == metrics.end() ? 0.0 : it->second;
   }
 };
-ServerSnapshot take_snapshot(const std::vector<pid_t>& pids, const Endpoint* redis,
+ServerSnapshot take_snapshot(const std::vector<pid_t>& pids, const std::vector<Endpoint>& redis,
                              const std::vector<Endpoint>& gateways);
 
 }  // namespace clickrace::bench

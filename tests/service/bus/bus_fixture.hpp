@@ -44,6 +44,36 @@ class BusTest : public ::testing::Test {
     return std::stoll(t.elements.at(0).str) * 1000 + std::stoll(t.elements.at(1).str) / 1000;
   }
 
+  // click.lua's KEYS for a batch on partition `pk` whose caller guesses round r is running
+  // (docs/bus.md "Scripts"): one clickrate key per (name, count) pair.
+  static std::vector<std::string> click_keys(const bus::PartitionKeys& pk, const std::string& batch,
+                                             int64_t r, const std::vector<std::string>& pairs) {
+    std::vector<std::string> keys{pk.schedule(),  pk.sealed(), pk.click_batch(batch),
+                                  pk.scores(r),   pk.total(r), pk.scores(r + 1),
+                                  pk.total(r + 1)};
+    for (size_t i = 0; i < pairs.size(); i += 2) keys.push_back(pk.click_rate(pairs[i]));
+    return keys;
+  }
+  // One click.lua call on partition `pk` of `partitions`, with the round guess r.
+  Reply click_on(const bus::PartitionKeys& pk, const std::string& batch, int rate, int partitions,
+                 int64_t r, const std::vector<std::string>& pairs) {
+    std::vector<std::string> args{batch, std::to_string(rate), std::to_string(partitions),
+                                  std::to_string(r)};
+    args.insert(args.end(), pairs.begin(), pairs.end());
+    return eval(bus::lua::click, click_keys(pk, batch, r, pairs), args);
+  }
+  // A batch as the gateway sends it: on partition k of S, the round guessed 0 at first, then
+  // resent at once with the round a STALEROUND answer names.
+  Reply click(const std::string& batch, int rate, const std::vector<std::string>& pairs, int k = 0,
+              int partitions = 1) {
+    bus::PartitionKeys pk = keys_.partition(k, partitions);
+    Reply r = click_on(pk, batch, rate, partitions, 0, pairs);
+    if (r.is_error() && r.str.rfind("STALEROUND ", 0) == 0) {
+      r = click_on(pk, batch, rate, partitions, std::stoll(r.str.substr(11)), pairs);
+    }
+    return r;
+  }
+
   void write_schedule(int64_t epoch, int64_t len, int64_t base = 1) {
     cmd({"HSET", keys_.schedule(), "epoch", std::to_string(epoch), "len", std::to_string(len),
          "base", std::to_string(base)});

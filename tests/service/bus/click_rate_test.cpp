@@ -17,9 +17,7 @@ class ClickRate : public BusTest {
   // One click.lua call; returns {total, granted} per pair.
   std::vector<std::pair<int64_t, int64_t>> click(const std::string& batch, int rate,
                                                  std::vector<std::string> pairs) {
-    std::vector<std::string> args{keys_.prefix(), batch, std::to_string(rate)};
-    args.insert(args.end(), pairs.begin(), pairs.end());
-    Reply r = eval(bus::lua::click, {keys_.schedule()}, args);
+    Reply r = BusTest::click(batch, rate, pairs);
     EXPECT_EQ(r.type, REDIS_REPLY_ARRAY) << r.str;
     std::vector<std::pair<int64_t, int64_t>> out;
     for (size_t i = 1; i + 1 < r.elements.size(); i += 2) {

@@ -26,8 +26,7 @@ std::string batch_id() {
 }
 
 TEST_F(ClickScript, NoScheduleAnswersNoRound) {
-  Reply r =
-      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "alice", "1"});
+  Reply r = click(batch_id(), 0, {"alice", "1"});
   ASSERT_TRUE(r.is_error());
   EXPECT_EQ(r.str, "NOROUND no round is running yet");
 }
@@ -35,8 +34,7 @@ TEST_F(ClickScript, NoScheduleAnswersNoRound) {
 TEST_F(ClickScript, BatchIsAttributedToTheCurrentRoundWithTotals) {
   int64_t now = redis_now();
   write_schedule(now - 5 * kLong - kLong / 2, kLong);  // round 6 is running
-  Reply r = eval(bus::lua::click, {keys_.schedule()},
-                 {keys_.prefix(), batch_id(), "0", "alice", "3", "bob", "2", "alice", "4"});
+  Reply r = click(batch_id(), 0, {"alice", "3", "bob", "2", "alice", "4"});
   ASSERT_EQ(r.type, REDIS_REPLY_ARRAY) << r.str;
   ASSERT_EQ(r.elements.size(), 7u);  // round, then (total, granted) per pair
   EXPECT_EQ(r.elements[0].integer, 6);
@@ -50,8 +48,7 @@ TEST_F(ClickScript, BatchIsAttributedToTheCurrentRoundWithTotals) {
   EXPECT_EQ(cmd({"ZSCORE", keys_.scores(6), "alice"}).str, "7");
   EXPECT_EQ(cmd({"ZSCORE", keys_.scores(6), "bob"}).str, "2");
 
-  Reply again =
-      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "bob", "1"});
+  Reply again = click(batch_id(), 0, {"bob", "1"});
   EXPECT_EQ(again.elements.at(1).integer, 3);
   EXPECT_EQ(cmd({"GET", keys_.total(6)}).str, "10");
 }
@@ -59,7 +56,7 @@ TEST_F(ClickScript, BatchIsAttributedToTheCurrentRoundWithTotals) {
 TEST_F(ClickScript, RoundAgreesWithTheCppRoundMath) {
   int64_t now = redis_now();
   write_schedule(now - 123'456, 777, 40);
-  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "x", "1"});
+  Reply r = click(batch_id(), 0, {"x", "1"});
   int64_t after = redis_now();
   auto s = bus::schedule_from_hash(hgetall(cmd({"HGETALL", keys_.schedule()})));
   ASSERT_TRUE(s);
@@ -74,67 +71,102 @@ TEST_F(ClickScript, PendingChangeIsUsedOnceReached) {
   write_schedule(now - 1000 * kLong, kLong);
   cmd({"HSET", keys_.schedule(), "next_epoch", std::to_string(now - 1000), "next_len",
        std::to_string(kLong), "next_base", "500"});
-  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "a", "1"});
+  Reply r = click(batch_id(), 0, {"a", "1"});
   EXPECT_EQ(r.elements.at(0).integer, 500);
 }
 
 TEST_F(ClickScript, BeforeTheEpochCountsInTheFirstRound) {
   write_schedule(redis_now() + kLong, kLong, 1);
-  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "a", "2"});
+  Reply r = click(batch_id(), 0, {"a", "2"});
   EXPECT_EQ(r.elements.at(0).integer, 1);
 }
 
 TEST_F(ClickScript, BadArgumentsAreRejectedAndWriteNothing) {
   write_schedule(redis_now() - 10, kLong);
-  const std::string p = keys_.prefix();
+  // ARGV after the batch id: rate, S, r, then pairs (the KEYS are built from the pairs).
   const std::vector<std::vector<std::string>> bad = {
-      {p},
-      {p, "b1"},
-      {p, "b1", "0"},
-      {p, "b1", "0", "alice"},
-      {p, "b1", "alice", "1"},  // no rate
-      {p, "0", "alice", "1"},   // no batch id
-      {p, "b1", "-1", "alice", "1"},
-      {p, "b1", "1.5", "alice", "1"},
-      {p, "b1", "abc", "alice", "1"},
-      {p, "b1", "99999999", "alice", "1"},
-      {p, "b1", "0", "alice", "0"},
-      {p, "b1", "0", "alice", "-1"},
-      {p, "b1", "0", "alice", "1.5"},
-      {p, "b1", "0", "alice", "abc"},
-      {p, "b1", "0", "alice", "1e3"},
-      {p, "b1", "0", "alice", "01"},
-      {p, "b1", "0", "alice", "1000001"},
-      {p, "b1", "0", "", "1"},
-      {p, "b1", "0", std::string(65, 'n'), "1"},
-      {p, "b1", "0", "ok", "1", "alice", "x"},  // one bad pair spoils the batch
-      {p, "", "0", "alice", "1"},
-      {p, std::string(129, 'b'), "0", "alice", "1"},
+      {},
+      {"0"},
+      {"0", "1"},
+      {"0", "1", "0"},
+      {"0", "1", "0", "alice"},
+      {"alice", "1"},            // no rate, S, r
+      {"1", "0", "alice", "1"},  // no rate
+      {"-1", "1", "0", "alice", "1"},
+      {"1.5", "1", "0", "alice", "1"},
+      {"abc", "1", "0", "alice", "1"},
+      {"99999999", "1", "0", "alice", "1"},
+      {"0", "0", "0", "alice", "1"},    // S 0
+      {"0", "x", "0", "alice", "1"},    // S not a number
+      {"0", "1", "-1", "alice", "1"},   // r negative
+      {"0", "1", "1.5", "alice", "1"},  // r not an integer
+      {"0", "1", "0", "alice", "0"},
+      {"0", "1", "0", "alice", "-1"},
+      {"0", "1", "0", "alice", "1.5"},
+      {"0", "1", "0", "alice", "abc"},
+      {"0", "1", "0", "alice", "1e3"},
+      {"0", "1", "0", "alice", "01"},
+      {"0", "1", "0", "alice", "1000001"},
+      {"0", "1", "0", "", "1"},
+      {"0", "1", "0", std::string(65, 'n'), "1"},
+      {"0", "1", "0", "ok", "1", "alice", "x"},  // one bad pair spoils the batch
   };
-  for (const auto& args : bad) {
-    Reply r = eval(bus::lua::click, {keys_.schedule()}, args);
+  auto pk = keys_.partition(0, 1);
+  for (const auto& rest : bad) {
+    std::vector<std::string> args{"b1"};
+    args.insert(args.end(), rest.begin(), rest.end());
+    std::vector<std::string> pairs(rest.size() > 3 ? rest.begin() + 3 : rest.end(), rest.end());
+    if (pairs.size() % 2 == 1) pairs.push_back("1");
+    Reply r = eval(bus::lua::click, click_keys(pk, "b1", 0, pairs), args);
     ASSERT_TRUE(r.is_error()) << args.size();
+    EXPECT_EQ(r.str.rfind("BADARG ", 0), 0u) << r.str;
+  }
+  for (const std::string& id : {std::string(), std::string(129, 'b')}) {
+    Reply r = click_on(pk, id, 0, 1, 0, {"alice", "1"});
     EXPECT_EQ(r.str.rfind("BADARG ", 0), 0u) << r.str;
   }
   EXPECT_TRUE(cmd({"GET", keys_.total(1)}).is_nil());
   EXPECT_EQ(cmd({"EXISTS", keys_.scores(1)}).integer, 0);
-  EXPECT_TRUE(cmd({"GET", p + "clickbatch:b1"}).is_nil()) << "a rejected batch is not stored";
-  Reply ok = eval(bus::lua::click, {keys_.schedule()}, {p, "b1", "0", "alice", "1000000"});
+  EXPECT_TRUE(cmd({"GET", pk.click_batch("b1")}).is_nil()) << "a rejected batch is not stored";
+  Reply ok = click("b1", 0, {"alice", "1000000"});
   EXPECT_EQ(ok.elements.at(1).integer, 1000000);
+}
+
+// The declared KEYS must be the partition's layout for this batch and round guess: a caller that
+// mixes partitions (or forgets a player's bucket) is refused before anything is written.
+TEST_F(ClickScript, KeysThatAreNotThePartitionsLayoutAreRejected) {
+  write_schedule(redis_now() - 10, kLong);
+  auto pk = keys_.partition(0, 1);
+  const std::vector<std::string> args{"b2", "0", "1", "0", "alice", "1", "bob", "2"};
+  auto good = click_keys(pk, "b2", 0, {"alice", "1", "bob", "2"});
+  auto other = keys_.partition(1, 4);
+  for (size_t i = 0; i < good.size(); ++i) {
+    auto keys = good;
+    keys[i] = other.prefix() + keys[i].substr(pk.prefix().size());
+    Reply r = eval(bus::lua::click, keys, args);
+    EXPECT_EQ(r.str.rfind("BADARG ", 0), 0u) << i << ": " << r.str;
+  }
+  auto missing = good;
+  missing.pop_back();
+  EXPECT_EQ(eval(bus::lua::click, missing, args).str.rfind("BADARG ", 0), 0u);
+  auto wrong_round = click_keys(pk, "b2", 5, {"alice", "1", "bob", "2"});
+  EXPECT_EQ(eval(bus::lua::click, wrong_round, args).str.rfind("BADARG ", 0), 0u);
+  EXPECT_EQ(cmd({"EXISTS", keys_.scores(1)}).integer, 0);
+  EXPECT_TRUE(cmd({"GET", pk.click_batch("b2")}).is_nil());
+  ASSERT_EQ(eval(bus::lua::click, good, args).type, REDIS_REPLY_ARRAY);
 }
 
 // Idempotency (DESIGN §2 invariant 1): a gateway that lost the answer resends the batch with the
 // same id; Redis applies it at most once and answers with the reply of the first run.
 TEST_F(ClickScript, SameBatchIdIsAppliedOnceAndGetsTheSameReply) {
   write_schedule(redis_now() - 5 * kLong - kLong / 2, kLong);  // round 6
-  const std::vector<std::string> args{keys_.prefix(), "gw1:7", "0", "alice", "3", "bob", "2"};
-  Reply first = eval(bus::lua::click, {keys_.schedule()}, args);
+  const std::vector<std::string> pairs{"alice", "3", "bob", "2"};
+  Reply first = click("gw1:7", 0, pairs);
   ASSERT_EQ(first.type, REDIS_REPLY_ARRAY) << first.str;
-  Reply other =
-      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), "gw2:7", "0", "alice", "1"});
+  Reply other = click("gw2:7", 0, {"alice", "1"});
   EXPECT_EQ(other.elements.at(1).integer, 4) << "another id is another batch";
 
-  Reply again = eval(bus::lua::click, {keys_.schedule()}, args);
+  Reply again = click("gw1:7", 0, pairs);
   ASSERT_EQ(again.type, REDIS_REPLY_ARRAY) << again.str;
   ASSERT_EQ(again.elements.size(), 5u);
   EXPECT_EQ(again.elements[0].integer, 6);
@@ -151,23 +183,26 @@ TEST_F(ClickScript, SameBatchIdIsAppliedOnceAndGetsTheSameReply) {
 
 TEST_F(ClickScript, AResentBatchKeepsItsRoundAfterTheRoundChanged) {
   write_schedule(redis_now() - 10, kLong);
-  const std::vector<std::string> args{keys_.prefix(), "gw1:1", "0", "alice", "5"};
-  Reply first = eval(bus::lua::click, {keys_.schedule()}, args);
+  const std::vector<std::string> pairs{"alice", "5"};
+  Reply first = click("gw1:1", 0, pairs);
   ASSERT_EQ(first.elements.at(0).integer, 1);
   write_schedule(redis_now() - 10, kLong, 9);  // round 9 runs now
-  Reply again = eval(bus::lua::click, {keys_.schedule()}, args);
-  EXPECT_EQ(again.elements.at(0).integer, 1);
-  EXPECT_EQ(again.elements.at(1).integer, 5);
+  // Resent with the guess of the first send, or with a newer one: the stored reply either way.
+  for (int64_t r : {1, 9, 0}) {
+    Reply again = click_on(keys_.partition(0, 1), "gw1:1", 0, 1, r, pairs);
+    EXPECT_EQ(again.elements.at(0).integer, 1) << r;
+    EXPECT_EQ(again.elements.at(1).integer, 5) << r;
+  }
   EXPECT_EQ(cmd({"EXISTS", keys_.scores(9)}).integer, 0);
 }
 
 TEST_F(ClickScript, AnErrorIsNotStoredSoTheResendIsApplied) {
-  const std::vector<std::string> args{keys_.prefix(), "gw1:1", "0", "alice", "2"};
-  Reply early = eval(bus::lua::click, {keys_.schedule()}, args);
+  const std::vector<std::string> pairs{"alice", "2"};
+  Reply early = click("gw1:1", 0, pairs);
   ASSERT_TRUE(early.is_error());
   EXPECT_EQ(early.str.rfind("NOROUND", 0), 0u);
   write_schedule(redis_now() - 10, kLong);
-  Reply later = eval(bus::lua::click, {keys_.schedule()}, args);
+  Reply later = click("gw1:1", 0, pairs);
   ASSERT_EQ(later.type, REDIS_REPLY_ARRAY) << later.str;
   EXPECT_EQ(later.elements.at(1).integer, 2);
   EXPECT_EQ(cmd({"GET", keys_.total(1)}).str, "2");
@@ -275,8 +310,7 @@ TEST_F(ScheduleScript, ARecreatedScheduleNumbersOnAfterTheClosedMark) {
   EXPECT_EQ(r.elements[8].integer, 40);  // closed
   EXPECT_EQ(cmd({"HGET", keys_.schedule(), "base"}).str, "41");
   // A click now counts in round 41, which the scheduler closes next.
-  Reply c =
-      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "erin", "1"});
+  Reply c = click(batch_id(), 0, {"erin", "1"});
   EXPECT_EQ(c.elements.at(0).integer, 41);
 
   Reply again = eval(bus::lua::schedule, {keys_.schedule(), keys_.closed()}, {"400"});
@@ -290,8 +324,7 @@ TEST_F(ScheduleScript, ARecreatedScheduleNumbersOnAfterTheClosedMark) {
 TEST_F(ScheduleScript, ARunningRoundWithClicksEndsWhenItsScheduleIsRecreated) {
   cmd({"SET", keys_.closed(), "6"});
   write_schedule(redis_now() - 6 * 1000 - 500, 1000);  // round 7 is half over
-  Reply c7 =
-      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "alice", "5"});
+  Reply c7 = click(batch_id(), 0, {"alice", "5"});
   ASSERT_EQ(c7.elements.at(0).integer, 7);
   cmd({"DEL", keys_.schedule()});
   int64_t now = redis_now();
@@ -302,8 +335,7 @@ TEST_F(ScheduleScript, ARunningRoundWithClicksEndsWhenItsScheduleIsRecreated) {
   EXPECT_EQ(r.elements[11].integer, 7);  // prev_base: round 7's window ...
   EXPECT_LE(r.elements[9].integer + r.elements[10].integer, r.elements[6].integer);  // ... ended
   EXPECT_GE(r.elements[9].integer + r.elements[10].integer, now);
-  Reply c8 =
-      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "bob", "1"});
+  Reply c8 = click(batch_id(), 0, {"bob", "1"});
   EXPECT_EQ(c8.elements.at(0).integer, 8) << "no click joins round 7 after the loss";
   EXPECT_TRUE(cmd({"ZSCORE", keys_.scores(7), "bob"}).is_nil());
 }

@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "bus_fixture.hpp"
 #include "clickrace/bus/events.hpp"
+#include "clickrace/core/partition_merge.hpp"
 #include "clickrace/core/winners.hpp"
 
 namespace clickrace::test {
@@ -299,6 +302,68 @@ TEST_F(CloseRound, NoScheduleIsNoRound) {
   Reply r = close(1);
   ASSERT_TRUE(r.is_error());
   EXPECT_EQ(r.str.rfind("NOROUND", 0), 0u);
+}
+
+// Real clicks through click.lua in a short round, then the whole close as the scheduler does it
+// with one partition: seal.lua, the merge, close_round.lua. The result must equal the C++
+// reference (winners.hpp) computed from the stored scores.
+TEST_F(CloseRound, RandomClicksSealedAndClosedMatchTheCppReference) {
+  std::mt19937 rng(12345);
+  bus::PartitionKeys pk = keys_.partition(0, 1);
+  for (int trial = 0; trial < 3; ++trial) {
+    // A fresh game each trial: a schedule re-created behind the closed or sealed mark would
+    // number on after it (click.lua never counts into a sealed round).
+    cmd({"DEL", keys_.schedule(), keys_.closed(), pk.sealed(), pk.summary(1)});
+    int64_t start = redis_now();
+    write_schedule(start, 200);
+    int64_t round = 1;
+    std::uniform_int_distribution<int> player(0, 14), count(1, trial == 0 ? 3 : 50);
+    std::map<std::string, int64_t> expected;
+    for (int batch = 0; batch < 10; ++batch) {
+      std::vector<std::string> pairs;
+      for (int i = 0; i < 8; ++i) {
+        std::string name = "player" + std::to_string(player(rng));
+        int n = count(rng);
+        pairs.push_back(name);
+        pairs.push_back(std::to_string(n));
+        expected[name] += n;
+      }
+      Reply r = click("close:" + std::to_string(trial) + ":" + std::to_string(batch), 0, pairs);
+      ASSERT_EQ(r.elements.at(0).integer, round) << "the round ended mid-test: machine too slow";
+    }
+    ASSERT_TRUE(eventually([&] { return redis_now() >= start + 200; }, 1s));
+
+    Reply stored = cmd({"ZRANGE", keys_.scores(round), "0", "-1", "WITHSCORES"});
+    std::vector<core::PlayerScore> from_redis;
+    for (size_t i = 0; i + 1 < stored.elements.size(); i += 2) {
+      from_redis.push_back({stored.elements[i].str, std::stoll(stored.elements[i + 1].str)});
+      EXPECT_EQ(from_redis.back().clicks, expected[from_redis.back().name]);
+    }
+    EXPECT_EQ(from_redis.size(), expected.size());
+    core::RoundOutcome want = core::pick_winners(from_redis);
+
+    Reply sealed = eval(bus::lua::seal,
+                        {pk.schedule(), pk.sealed(), pk.term(), pk.scores(round), pk.total(round),
+                         pk.summary(round)},
+                        {"1", std::to_string(round), "600", "100"});
+    ASSERT_EQ(sealed.elements.at(0).str, "SEALED") << sealed.str;
+    json j = json::parse(sealed.elements.at(1).str);
+    core::PartitionSummary part{j["top"], j["atTop"], j["names"], j["totalClicks"], j["players"]};
+    EXPECT_EQ(part, core::summarize(from_redis));
+    bus::RoundResult got = closed_result(round, core::merge_summaries({part}));
+    EXPECT_EQ(got.winners, want.winners);
+    EXPECT_EQ(got.winner_count, want.winner_count);
+    EXPECT_EQ(got.winning_clicks, want.winning_clicks);
+    EXPECT_EQ(got.total_clicks, want.total_clicks);
+    EXPECT_EQ(got.players, want.players);
+    EXPECT_EQ(got.started_at, start);
+    EXPECT_EQ(got.ended_at, start + 200);
+    // A click after the seal never lands in the sealed round.
+    Reply late = click("close:" + std::to_string(trial) + ":late", 0, {"player0", "1"});
+    EXPECT_GT(late.elements.at(0).integer, round) << late.str;
+    cmd({"DEL", keys_.result(round), keys_.announced(round), keys_.scores(round),
+         keys_.total(round)});
+  }
 }
 
 }  // namespace

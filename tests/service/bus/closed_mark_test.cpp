@@ -1,6 +1,8 @@
 // No click is ever stored in a round that has already closed (DESIGN §2 invariant 7), even when
 // Redis's clock steps back: click.lua counts a click whose round by TIME is at or below the
-// closed mark (`P closed`) in the next open round. Real Redis, real script.
+// partition's sealed mark (`Pk sealed`, written when the leader seals the partition for a close)
+// in the next open round. Real Redis, real script; the partitioned layout in
+// click_partitions_test.cpp.
 #include <gtest/gtest.h>
 
 #include "bus_fixture.hpp"
@@ -17,12 +19,11 @@ std::string batch_id() {
   return "closed-mark:" + std::to_string(++n);
 }
 
-// What a clock step back produces: rounds up to 15 were closed while TIME now says round 11.
+// What a clock step back produces: rounds up to 15 were sealed while TIME now says round 11.
 TEST_F(ClosedMark, AClickBehindTheClosedMarkCountsInTheNextOpenRound) {
   write_schedule(redis_now() - 10 * kLong - kLong / 2, kLong);  // round 11 by TIME
-  cmd({"SET", keys_.closed(), "15"});
-  Reply r =
-      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "alice", "2"});
+  cmd({"SET", keys_.partition(0, 1).sealed(), "15"});
+  Reply r = click(batch_id(), 0, {"alice", "2"});
   ASSERT_EQ(r.type, REDIS_REPLY_ARRAY) << r.str;
   EXPECT_EQ(r.elements.at(0).integer, 16);
   EXPECT_EQ(r.elements.at(1).integer, 2);
@@ -38,9 +39,8 @@ TEST_F(ClosedMark, AClickBehindTheClosedMarkCountsInTheNextOpenRound) {
 // close): the click goes to the next one, not into the announced result.
 TEST_F(ClosedMark, TheRunningRoundClosedMovesTheClickToTheNextRound) {
   write_schedule(redis_now() - 10 * kLong - kLong / 2, kLong);  // round 11
-  cmd({"SET", keys_.closed(), "11"});
-  Reply r =
-      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "bob", "1"});
+  cmd({"SET", keys_.partition(0, 1).sealed(), "11"});
+  Reply r = click(batch_id(), 0, {"bob", "1"});
   ASSERT_EQ(r.type, REDIS_REPLY_ARRAY) << r.str;
   EXPECT_EQ(r.elements.at(0).integer, 12);
   EXPECT_EQ(cmd({"EXISTS", keys_.scores(11)}).integer, 0);
@@ -49,11 +49,10 @@ TEST_F(ClosedMark, TheRunningRoundClosedMovesTheClickToTheNextRound) {
 // A mark behind the running round changes nothing (the normal case), nor does no mark.
 TEST_F(ClosedMark, AMarkBehindTheClockChangesNothing) {
   write_schedule(redis_now() - 10 * kLong - kLong / 2, kLong);  // round 11
-  Reply none =
-      eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "c", "1"});
+  Reply none = click(batch_id(), 0, {"c", "1"});
   EXPECT_EQ(none.elements.at(0).integer, 11);
-  cmd({"SET", keys_.closed(), "10"});
-  Reply r = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), batch_id(), "0", "c", "1"});
+  cmd({"SET", keys_.partition(0, 1).sealed(), "10"});
+  Reply r = click(batch_id(), 0, {"c", "1"});
   EXPECT_EQ(r.elements.at(0).integer, 11);
   EXPECT_EQ(r.elements.at(1).integer, 2);
 }
@@ -61,10 +60,10 @@ TEST_F(ClosedMark, AMarkBehindTheClockChangesNothing) {
 // A resend of a redirected batch gets the same answer and changes nothing (exactly once).
 TEST_F(ClosedMark, ARedirectedBatchIsCountedOnce) {
   write_schedule(redis_now() - 10 * kLong - kLong / 2, kLong);  // round 11
-  cmd({"SET", keys_.closed(), "13"});
+  cmd({"SET", keys_.partition(0, 1).sealed(), "13"});
   std::string id = batch_id();
-  Reply first = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), id, "0", "dave", "3"});
-  Reply resend = eval(bus::lua::click, {keys_.schedule()}, {keys_.prefix(), id, "0", "dave", "3"});
+  Reply first = click(id, 0, {"dave", "3"});
+  Reply resend = click(id, 0, {"dave", "3"});
   EXPECT_EQ(first.elements.at(0).integer, 14);
   EXPECT_EQ(resend.elements.at(0).integer, 14);
   EXPECT_EQ(resend.elements.at(1).integer, 3);

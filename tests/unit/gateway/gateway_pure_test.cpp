@@ -2,10 +2,13 @@
 // helpers, dedupe mark, metrics text. No sockets, no Redis.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "auth.hpp"
 #include "broadcaster.hpp"
 #include "click_batch.hpp"
 #include "click_batcher.hpp"
+#include "clickrace/bus/partitions.hpp"
 #include "clickrace/signalr/json_codec.hpp"
 #include "client_address.hpp"
 #include "fd_limits.hpp"
@@ -133,8 +136,13 @@ TEST(ClickBatch, MergesPlayersAndGivesEachCallerIncreasingTotals) {
   b.add({1, "alice", std::string("a3")});
   EXPECT_EQ(b.size(), 5u);
   EXPECT_EQ(b.players(), 2u);
-  EXPECT_EQ(b.script_args("P:", "gw:7", 20),
-            (std::vector<std::string>{"P:", "gw:7", "20", "alice", "4", "bob", "1"}));
+  EXPECT_EQ(b.script_args("gw:7", 20, 1, 6),
+            (std::vector<std::string>{"gw:7", "20", "1", "6", "alice", "4", "bob", "1"}));
+  bus::PartitionKeys pk("P:");
+  EXPECT_EQ(b.script_keys(pk, "gw:7", 6),
+            (std::vector<std::string>{"P:schedule", "P:sealed", "P:clickbatch:gw:7",
+                                      "P:round:6:scores", "P:round:6:total", "P:round:7:scores",
+                                      "P:round:7:total", "P:clickrate:alice", "P:clickrate:bob"}));
   auto out = b.complete(7, {{14, 4}, {3, 1}}, "rate");  // alice had 10, now 14; bob now 3
   ASSERT_EQ(out.size(), 5u);
   std::vector<std::int64_t> totals;
@@ -146,6 +154,45 @@ TEST(ClickBatch, MergesPlayersAndGivesEachCallerIncreasingTotals) {
   EXPECT_EQ(totals, (std::vector<std::int64_t>{11, 3, 12, 13, 14}));
   EXPECT_EQ(*out[0].invocation_id, "a1");
   EXPECT_FALSE(out[3].invocation_id);
+}
+
+// One click.lua call per score partition: each player's clicks go to its partition, in arrival
+// order, so the per-caller totals stay increasing.
+TEST(ClickBatch, SplitsByPartitionKeepingEachPlayersOrder) {
+  ClickBatch b;
+  std::vector<std::string> names{"alice", "bob", "carol", "dave", "erin", "frank"};
+  for (int i = 0; i < 30; ++i) {
+    b.add({static_cast<CallerId>(i % 6), names[i % 6], std::to_string(i)});
+  }
+  auto parts = b.split(4);
+  EXPECT_TRUE(b.empty());
+  ASSERT_EQ(parts.size(), 4u);
+  std::size_t total = 0;
+  for (int k = 0; k < 4; ++k) {
+    auto& part = parts[static_cast<std::size_t>(k)];
+    total += part.size();
+    std::vector<std::string> args = part.script_args("id", 0, 4, 1);
+    for (std::size_t i = 4; i < args.size(); i += 2) {
+      EXPECT_EQ(bus::partition_of(args[i], 4), k) << args[i];
+      EXPECT_EQ(args[i + 1], "5");
+    }
+    // Completing a part answers its own callers, in their arrival order.
+    std::vector<ClickBatch::PlayerGrant> grants(part.players(), {5, 5});
+    auto out = part.complete(1, grants, "rate");
+    std::map<CallerId, std::int64_t> last;
+    for (auto& o : out) {
+      ASSERT_TRUE(o.result);
+      EXPECT_EQ(o.result->clicks, last[o.caller] + 1);
+      last[o.caller] = o.result->clicks;
+      EXPECT_EQ(std::stoi(*o.invocation_id) % 6, static_cast<int>(o.caller));
+    }
+  }
+  EXPECT_EQ(total, 30u);
+  ClickBatch one;
+  one.add({1, "x", std::nullopt});
+  auto single = one.split(1);
+  ASSERT_EQ(single.size(), 1u);
+  EXPECT_EQ(single[0].size(), 1u);
 }
 
 // The fleet-wide rate granted only some of a player's clicks: the first ones in arrival order
