@@ -32,6 +32,10 @@ struct Context {
   bus::Keys keys;
   ClockOffset offset;
   std::optional<core::Schedule> schedule;  // the latest one read from Redis
+  // The schedule's score partitions S (from the schedule hash; fixed for its life).
+  int partitions = 1;
+  // Our leader term (lease.lua; 0 while not leading): fences seal.lua and schedule_copy.lua.
+  int64_t term = 0;
 
   int64_t redis_now() const { return offset.redis_now(mono_now_ms()); }
 };

@@ -1,5 +1,7 @@
 #include "leaderboard_publisher.hpp"
 
+#include <memory>
+
 #include "clickrace/bus/events.hpp"
 #include "clickrace/core/log.hpp"
 #include "replies.hpp"
@@ -34,44 +36,80 @@ void LeaderboardPublisher::tick(uint64_t gen) {
   publish(gen);
 }
 
-// ZREVRANGE, GET total, PUBLISH: three commands in a row; the next tick is armed when the chain
-// ends, so a slow Redis never piles publications up.
+// Every partition's top 10 (ZREVRANGE 0 9) and total (GET), pipelined; then the merged top 10
+// (the first 10 overall are among the first 10 of each partition) and the summed total are
+// published. The next tick is armed when the chain ends, so a slow Redis never piles
+// publications up.
 void LeaderboardPublisher::publish(uint64_t gen) {
   int64_t now = ctx_.redis_now();
   core::RoundWindow window = core::round_at(*ctx_.schedule, now);
   if (now < window.starts_at) return schedule_next(gen);
-  auto fail = [this, gen](const std::string& what) {
-    ctx_.metrics.redis_errors.fetch_add(1);
-    CR_LOG(debug) << "leaderboard skipped: " << what;
-    schedule_next(gen);
+  struct Gather {
+    int waiting = 0;
+    bool failed = false;
+    std::string error;
+    std::vector<std::vector<bus::TopEntry>> tops;
+    int64_t total = 0;
   };
-  ctx_.redis.command(
-      {"ZREVRANGE", ctx_.keys.scores(window.id), "0", std::to_string(kTopSize - 1), "WITHSCORES"},
-      [this, gen, window, fail](Result<redis::Reply> r) {
-        if (gen != gen_) return;
-        if (!r) return fail(r.error().message);
-        auto top = parse_top(*r);
-        if (!top) return fail(top.error().message);
-        ctx_.redis.command(
-            {"GET", ctx_.keys.total(window.id)},
-            [this, gen, window, fail, top = std::move(*top)](Result<redis::Reply> r) mutable {
-              if (gen != gen_) return;
-              if (!r) return fail(r.error().message);
-              auto total = parse_optional_int(*r);
-              if (!total) return fail(total.error().message);
-              if (!leading_()) return schedule_next(gen);
-              auto lb =
-                  make_leaderboard(window, ctx_.redis_now(), std::move(top), total->value_or(0));
-              std::string env = bus::build_envelope(bus::kLeaderboard, lb.round, lb);
-              ctx_.redis.command({"PUBLISH", ctx_.keys.events(), std::move(env)},
-                                 [this, gen, fail](Result<redis::Reply> r) {
-                                   if (gen != gen_) return;
-                                   if (!r || r->is_error()) return fail("publish failed");
-                                   ctx_.metrics.leaderboards.fetch_add(1);
-                                   schedule_next(gen);
-                                 });
-            });
-      });
+  int parts = ctx_.partitions;
+  auto g = std::make_shared<Gather>();
+  g->waiting = 2 * parts;
+  g->tops.resize(static_cast<std::size_t>(parts));
+  auto answered = [this, gen, window, g] {
+    if (--g->waiting > 0) return;
+    if (g->failed) {
+      ctx_.metrics.redis_errors.fetch_add(1);
+      CR_LOG(debug) << "leaderboard skipped: " << g->error;
+      return schedule_next(gen);
+    }
+    if (!leading_()) return schedule_next(gen);
+    auto lb = make_leaderboard(window, ctx_.redis_now(), merge_top(std::move(g->tops), kTopSize),
+                               g->total);
+    std::string env = bus::build_envelope(bus::kLeaderboard, lb.round, lb);
+    ctx_.redis.command({"PUBLISH", ctx_.keys.events(), std::move(env)},
+                       [this, gen](Result<redis::Reply> r) {
+                         if (gen != gen_) return;
+                         if (!r || r->is_error()) {
+                           ctx_.metrics.redis_errors.fetch_add(1);
+                           CR_LOG(debug) << "leaderboard skipped: publish failed";
+                         } else {
+                           ctx_.metrics.leaderboards.fetch_add(1);
+                         }
+                         schedule_next(gen);
+                       });
+  };
+  auto fail = [g](std::string what) {
+    if (!g->failed) g->error = std::move(what);
+    g->failed = true;
+  };
+  for (int k = 0; k < parts; ++k) {
+    bus::PartitionKeys p = ctx_.keys.partition(k, parts);
+    ctx_.redis.command(
+        {"ZREVRANGE", p.scores(window.id), "0", std::to_string(kTopSize - 1), "WITHSCORES"},
+        [this, gen, g, k, answered, fail](Result<redis::Reply> r) {
+          if (gen != gen_) return;
+          if (!r) {
+            fail(r.error().message);
+          } else if (auto top = parse_top(*r)) {
+            g->tops[static_cast<std::size_t>(k)] = std::move(*top);
+          } else {
+            fail(top.error().message);
+          }
+          answered();
+        });
+    ctx_.redis.command({"GET", p.total(window.id)},
+                       [this, gen, g, answered, fail](Result<redis::Reply> r) {
+                         if (gen != gen_) return;
+                         if (!r) {
+                           fail(r.error().message);
+                         } else if (auto total = parse_optional_int(*r)) {
+                           g->total += total->value_or(0);
+                         } else {
+                           fail(total.error().message);
+                         }
+                         answered();
+                       });
+  }
 }
 
 }  // namespace clickrace::scheduler

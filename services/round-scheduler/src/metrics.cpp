@@ -32,6 +32,11 @@ void metric(std::string& out, const char* name, const char* type, const char* he
 
 }  // namespace
 
+void Metrics::set_redis_text(std::string text) {
+  std::lock_guard<std::mutex> lock(redis_mu_);
+  redis_text_ = std::move(text);
+}
+
 std::string Metrics::render() const {
   std::string out;
   metric(out, "clickrace_scheduler_rounds_closed_total", "counter",
@@ -47,10 +52,27 @@ std::string Metrics::render() const {
          "Redis commands that failed (transport errors and error replies).", redis_errors.load());
   metric(out, "clickrace_scheduler_leaderboards_published_total", "counter",
          "Leaderboard events published.", leaderboards.load());
+  metric(out, "clickrace_scheduler_seal_calls_total", "counter",
+         "seal.lua calls (one per partition and attempt).", seal_calls.load());
+  metric(out, "clickrace_scheduler_partitions_sealed_total", "counter",
+         "Partition rounds this process sealed (SEALED answers).", partitions_sealed.load());
+  metric(out, "clickrace_scheduler_seal_early_total", "counter",
+         "seal.lua EARLY answers: a partition's round had not ended yet; the close waited and "
+         "retried.",
+         seal_early.load());
+  metric(out, "clickrace_scheduler_schedule_copies_total", "counter",
+         "schedule_copy.lua calls (partitions' copies of the schedule written).",
+         schedule_copies.load());
+  metric(out, "clickrace_scheduler_results_not_replicated_total", "counter",
+         "Round results a WAIT did not confirm on the replicas in time (not announced yet, "
+         "written again).",
+         results_not_replicated.load());
   out +=
       "# HELP clickrace_scheduler_close_lag_ms How long after its end (Redis time) a round was "
       "closed.\n# TYPE clickrace_scheduler_close_lag_ms histogram\n";
   close_lag_ms.render(out, "clickrace_scheduler_close_lag_ms");
+  std::lock_guard<std::mutex> lock(redis_mu_);
+  out += redis_text_;
   return out;
 }
 

@@ -2,6 +2,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 namespace clickrace::scheduler {
@@ -28,12 +29,24 @@ struct Metrics {
   std::atomic<uint64_t> rounds_already_closed{0};  // closes answered DONE (nothing announced)
   std::atomic<uint64_t> lease_changes{0};          // leader <-> follower transitions
   std::atomic<bool> is_leader{false};
-  std::atomic<uint64_t> redis_errors{0};  // failed commands and error replies
-  std::atomic<uint64_t> leaderboards{0};  // Leaderboard events published
-  Histogram close_lag_ms;                 // Redis time of the close minus the round's end
+  std::atomic<uint64_t> redis_errors{0};       // failed commands and error replies
+  std::atomic<uint64_t> leaderboards{0};       // Leaderboard events published
+  Histogram close_lag_ms;                      // Redis time of the close minus the round's end
+  std::atomic<uint64_t> seal_calls{0};         // seal.lua calls (one per partition and try)
+  std::atomic<uint64_t> partitions_sealed{0};  // seal.lua answers SEALED (not DONE)
+  std::atomic<uint64_t> seal_early{0};         // seal.lua answers EARLY (the close waits, retries)
+  std::atomic<uint64_t> schedule_copies{0};    // schedule_copy.lua calls
+  std::atomic<uint64_t> results_not_replicated{0};  // result writes a WAIT did not confirm
+
+  // The Redis client's per-node text (redis::render_cluster_metrics), rendered on the loop.
+  void set_redis_text(std::string text);
 
   // Prometheus text exposition format (version 0.0.4).
   std::string render() const;
+
+ private:
+  mutable std::mutex redis_mu_;
+  std::string redis_text_;
 };
 
 }  // namespace clickrace::scheduler

@@ -7,6 +7,7 @@
 #include <functional>
 #include <random>
 
+#include "clickrace/bus/partitions.hpp"
 #include "clickrace/core/log.hpp"
 #include "clickrace/redis/cluster_client.hpp"
 #include "clickrace/redis/cluster_config.hpp"
@@ -52,6 +53,12 @@ void register_options(core::OptionSet& set, Options& opts) {
                   "Redis URL redis://[[user]:password@]host[:port][/db]", check_url)
       .add("CLICKRACE_REDIS_CLUSTER", &opts.redis_cluster,
            "seed nodes host:port,... of a Redis Cluster (empty = CLICKRACE_REDIS_URL alone)")
+      .add("CLICKRACE_REDIS_WAIT_REPLICAS", &opts.redis_wait_replicas,
+           "on a cluster: replicas that must have a round's result before it is announced", 0, 16)
+      .add("CLICKRACE_SCORE_PARTITIONS", &opts.score_partitions,
+           "score partitions of a new schedule (default 1 on a single Redis, 12 on a cluster; "
+           "an existing schedule keeps its own)",
+           1, bus::kMaxPartitions)
       .add("CLICKRACE_KEY_PREFIX", &opts.key_prefix, "prefix of every Redis key and channel")
       .add("CLICKRACE_SCHEDULER_PORT", &opts.port,
            "admin HTTP port (/healthz /readyz /metrics /status); 0 picks a free one", 0, 65535)
@@ -78,6 +85,11 @@ void register_options(core::OptionSet& set, Options& opts) {
 std::optional<std::string> finish_options(Options& opts) {
   if (opts.key_prefix.size() > 200) return std::string("CLICKRACE_KEY_PREFIX: at most 200 bytes");
   if (opts.scheduler_id.empty()) opts.scheduler_id = default_id();
+  opts.result_wait_replicas = opts.redis_cluster.empty() ? 0 : opts.redis_wait_replicas;
+  if (opts.score_partitions == 0) opts.score_partitions = opts.redis_cluster.empty() ? 1 : 12;
+  if (opts.score_partitions < 1 || opts.score_partitions > bus::kMaxPartitions) {
+    return "CLICKRACE_SCORE_PARTITIONS: expected 1.." + std::to_string(bus::kMaxPartitions);
+  }
   // On a cluster every key shares the prefix's hash tag (the gateways apply the same rule).
   auto prefix = redis::cluster_key_prefix(opts.key_prefix, !opts.redis_cluster.empty());
   if (!prefix) return prefix.error().message;

@@ -15,6 +15,14 @@ struct Options {
   // Seed nodes "host:port,..." of a Redis Cluster; empty = the one Redis of redis_url (whose
   // credentials and timeouts the cluster nodes use too).
   std::string redis_cluster;
+  // On a cluster: replicas that must have a round's result before it is announced (WAIT).
+  int redis_wait_replicas = 1;
+  // Score partitions S of a schedule this scheduler creates (1..bus::kMaxPartitions). 0 here
+  // means the default: 1 on a single Redis, 12 on a cluster. An existing schedule keeps its S.
+  int score_partitions = 0;
+  // Derived by finish_options(): redis_wait_replicas on a cluster, 0 on a single Redis (whose
+  // durability is its own fsync).
+  int result_wait_replicas = 0;
   // Prefix of every key and channel; lets several deployments (or tests) share one Redis.
   std::string key_prefix = "clickrace:";
   // Admin HTTP port (/healthz /readyz /metrics /status); 0 picks a free port and prints it.

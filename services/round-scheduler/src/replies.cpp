@@ -1,8 +1,12 @@
 #include "replies.hpp"
 
+#include "clickrace/bus/partitions.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+
+#include <nlohmann/json.hpp>
 
 #include "clickrace/core/config.hpp"
 
@@ -23,6 +27,7 @@ Result<CloseOutcome> parse_close_reply(const redis::Reply& reply) {
       return CloseOutcome{CloseOutcome::Kind::not_leader, 0, {}};
     if (reply.is_error_code("NOROUND") || reply.is_error_code("BADSCHEDULE"))
       return CloseOutcome{CloseOutcome::Kind::no_schedule, 0, {}};
+    if (reply.is_error_code("NORESULT")) return CloseOutcome{CloseOutcome::Kind::no_result, 0, {}};
     return make_error("close_round: " + reply.str());
   }
   if (!reply.is_array() || reply.size() != 2 || (!reply[0].is_string() && !reply[0].is_status())) {
@@ -34,23 +39,91 @@ Result<CloseOutcome> parse_close_reply(const redis::Reply& reply) {
     if (!ms) return make_error("close_round: bad EARLY reply");
     return CloseOutcome{CloseOutcome::Kind::early, std::max<int64_t>(*ms, 0), {}};
   }
-  if ((tag == "CLOSED" || tag == "DONE") && reply[1].is_string()) {
-    auto kind = tag == "CLOSED" ? CloseOutcome::Kind::closed : CloseOutcome::Kind::already_closed;
+  if ((tag == "CLOSED" || tag == "DONE" || tag == "WRITTEN") && reply[1].is_string()) {
+    auto kind = tag == "CLOSED" ? CloseOutcome::Kind::closed
+                : tag == "DONE" ? CloseOutcome::Kind::already_closed
+                                : CloseOutcome::Kind::written;
     return CloseOutcome{kind, 0, reply[1].str()};
   }
   return make_error("close_round: unexpected reply " + reply.debug_string());
 }
 
-Result<bool> parse_lease_reply(const redis::Reply& reply) {
-  if (reply.is_integer() && (reply.integer() == 0 || reply.integer() == 1)) {
-    return reply.integer() == 1;
-  }
+Result<int64_t> parse_lease_reply(const redis::Reply& reply) {
+  if (reply.is_integer() && reply.integer() >= 0) return static_cast<int64_t>(reply.integer());
   return make_error("lease: unexpected reply " + reply.debug_string());
+}
+
+std::optional<int64_t> not_leader_term(const redis::Reply& reply) {
+  static const std::string kPrefix = "NOTLEADER term ";
+  if (!reply.is_error() || reply.str().rfind(kPrefix, 0) != 0) return std::nullopt;
+  auto t = core::parse_int(reply.str().substr(kPrefix.size()));
+  if (!t || *t < 1) return std::nullopt;
+  return *t;
+}
+
+Result<core::PartitionSummary> parse_summary_json(const std::string& text) {
+  auto bad = [&] { return make_error("seal: bad summary " + text.substr(0, 200)); };
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return bad();
+  core::PartitionSummary s;
+  auto count = [&](const char* key, int64_t& out) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_number_integer() || it->get<int64_t>() < 0) return false;
+    out = it->get<int64_t>();
+    return true;
+  };
+  if (!count("top", s.top) || !count("atTop", s.at_top) || !count("totalClicks", s.total_clicks) ||
+      !count("players", s.players)) {
+    return bad();
+  }
+  auto names = j.find("names");
+  if (names == j.end() || !names->is_array()) return bad();
+  for (const auto& n : *names) {
+    if (!n.is_string()) return bad();
+    s.names.push_back(n.get<std::string>());
+  }
+  if (static_cast<int64_t>(s.names.size()) > s.at_top) return bad();
+  return s;
+}
+
+Result<SealReply> parse_seal_reply(const redis::Reply& reply) {
+  SealReply out;
+  if (reply.is_error()) {
+    if (auto t = not_leader_term(reply)) {
+      out.kind = SealReply::Kind::not_leader;
+      out.term = *t;
+      return out;
+    }
+    if (reply.is_error_code("NOROUND") || reply.is_error_code("BADSCHEDULE")) {
+      out.kind = SealReply::Kind::no_copy;
+      return out;
+    }
+    return make_error("seal: " + reply.str());
+  }
+  if (!reply.is_array() || reply.size() != 2 || (!reply[0].is_string() && !reply[0].is_status())) {
+    return make_error("seal: unexpected reply " + reply.debug_string());
+  }
+  const std::string& tag = reply[0].str();
+  if (tag == "EARLY") {
+    auto ms = as_int(reply[1]);
+    if (!ms) return make_error("seal: bad EARLY reply");
+    out.kind = SealReply::Kind::early;
+    out.ms_left = std::max<int64_t>(*ms, 0);
+    return out;
+  }
+  if ((tag == "SEALED" || tag == "DONE") && reply[1].is_string()) {
+    auto s = parse_summary_json(reply[1].str());
+    if (!s) return s.error();
+    out.summary = std::move(*s);
+    out.sealed_now = tag == "SEALED";
+    return out;
+  }
+  return make_error("seal: unexpected reply " + reply.debug_string());
 }
 
 Result<ScheduleSnapshot> parse_schedule_reply(const redis::Reply& reply) {
   auto bad = [&] { return make_error("schedule: unexpected reply " + reply.debug_string()); };
-  if (!reply.is_array() || reply.size() != 12) return bad();
+  if (!reply.is_array() || (reply.size() != 12 && reply.size() != 13)) return bad();
   std::vector<int64_t> v;
   for (const auto& e : reply.elements()) {
     auto i = as_int(e);
@@ -69,6 +142,10 @@ Result<ScheduleSnapshot> parse_schedule_reply(const redis::Reply& reply) {
   if (v[10] != 0) {
     if (v[10] < 0 || v[11] < 1) return bad();
     out.schedule.previous = core::Segment{v[9], v[10], v[11]};
+  }
+  if (v.size() == 13) {
+    if (v[12] < 1 || v[12] > bus::kMaxPartitions) return bad();
+    out.partitions = static_cast<int>(v[12]);
   }
   return out;
 }
@@ -117,6 +194,39 @@ Result<std::vector<bus::TopEntry>> parse_top(const redis::Reply& reply) {
     top.push_back(bus::TopEntry{reply[i].str(), static_cast<int64_t>(std::llround(v))});
   }
   return top;
+}
+
+std::vector<bus::TopEntry> merge_top(std::vector<std::vector<bus::TopEntry>> parts, std::size_t n) {
+  std::vector<bus::TopEntry> all;
+  for (auto& p : parts) {
+    for (auto& e : p) all.push_back(std::move(e));
+  }
+  std::sort(all.begin(), all.end(), [](const bus::TopEntry& a, const bus::TopEntry& b) {
+    if (a.clicks != b.clicks) return a.clicks > b.clicks;
+    return a.name > b.name;
+  });
+  if (all.size() > n) all.resize(n);
+  return all;
+}
+
+std::vector<std::string> schedule_fields(const core::Schedule& s, int partitions) {
+  auto add = [](std::vector<std::string>& out, const char* prefix, const core::Segment& seg) {
+    out.push_back(std::string(prefix) + "epoch");
+    out.push_back(std::to_string(seg.epoch));
+    out.push_back(std::string(prefix) + "len");
+    out.push_back(std::to_string(seg.len));
+    out.push_back(std::string(prefix) + "base");
+    out.push_back(std::to_string(seg.base));
+  };
+  std::vector<std::string> out;
+  add(out, "", s.current());
+  if (s.pending) add(out, "next_", *s.pending);
+  if (s.previous) add(out, "prev_", *s.previous);
+  if (partitions > 1) {
+    out.push_back("partitions");
+    out.push_back(std::to_string(partitions));
+  }
+  return out;
 }
 
 bus::Leaderboard make_leaderboard(const core::RoundWindow& window, int64_t now,

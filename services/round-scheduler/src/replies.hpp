@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "clickrace/bus/events.hpp"
+#include "clickrace/core/partition_merge.hpp"
 #include "clickrace/core/result.hpp"
 #include "clickrace/core/round_math.hpp"
 #include "clickrace/redis/reply.hpp"
@@ -17,17 +18,36 @@ namespace clickrace::scheduler {
 // close_round.lua's answer.
 struct CloseOutcome {
   // no_schedule: NOROUND / BADSCHEDULE — the schedule is gone or unreadable (data loss); the
-  // leader's next schedule.lua call re-creates it.
-  enum class Kind { closed, already_closed, early, not_leader, no_schedule };
+  // leader's next schedule.lua call re-creates it. written: op "write" stored (or found) the
+  // result, not announced yet. no_result: op "announce" found no result (write it again).
+  enum class Kind { closed, already_closed, early, not_leader, no_schedule, written, no_result };
   Kind kind = Kind::closed;
   int64_t ms_left = 0;      // early: retry after this
-  std::string result_json;  // closed / already_closed: the RoundResult JSON
+  std::string result_json;  // closed / already_closed / written: the RoundResult JSON
 };
 // Error for anything else (unexpected shape, other error replies such as NOROUND).
 Result<CloseOutcome> parse_close_reply(const redis::Reply& reply);
 
-// lease.lua acquire: 1 held, 0 not held.
-Result<bool> parse_lease_reply(const redis::Reply& reply);
+// lease.lua acquire (with the term key): the holder's term (>= 1), 0 when not holding.
+Result<int64_t> parse_lease_reply(const redis::Reply& reply);
+
+// seal.lua's answer for one partition.
+struct SealReply {
+  // summary: SEALED or DONE (summary holds it); early: the round runs on here for ms_left;
+  // not_leader: the partition saw the newer term `term`; no_copy: NOROUND / BADSCHEDULE (no
+  // usable copy of the schedule in the partition).
+  enum class Kind { summary, early, not_leader, no_copy };
+  Kind kind = Kind::summary;
+  bool sealed_now = false;  // SEALED (this call sealed it), not DONE
+  core::PartitionSummary summary;
+  int64_t ms_left = 0;
+  int64_t term = 0;
+};
+Result<SealReply> parse_seal_reply(const redis::Reply& reply);
+// {"top","atTop","names":[...],"totalClicks","players"} (seal.lua's summary JSON).
+Result<core::PartitionSummary> parse_summary_json(const std::string& text);
+// "NOTLEADER term <t>" of seal.lua / schedule_copy.lua -> t; nullopt for another reply.
+std::optional<int64_t> not_leader_term(const redis::Reply& reply);
 
 // schedule.lua's snapshot: the schedule (with the previous segment), Redis TIME, whether this
 // very call created the schedule, and the closed mark, all read in one script run.
@@ -36,9 +56,10 @@ struct ScheduleSnapshot {
   int64_t now = 0;
   bool created = false;
   std::optional<int64_t> closed;  // nullopt: `P closed` missing
+  int partitions = 1;             // the schedule's score partitions S
 };
 // {epoch, len, base, next_epoch|0, next_len|0, next_base|0, now, created, closed|0,
-//  prev_epoch|0, prev_len|0, prev_base|0}.
+//  prev_epoch|0, prev_len|0, prev_base|0 [, partitions]}.
 Result<ScheduleSnapshot> parse_schedule_reply(const redis::Reply& reply);
 
 // HGETALL `P schedule`: nil/empty array -> nullopt (no schedule yet).
@@ -52,6 +73,14 @@ Result<std::optional<int64_t>> parse_optional_int(const redis::Reply& reply);
 
 // ZREVRANGE ... WITHSCORES -> [{name, clicks}].
 Result<std::vector<bus::TopEntry>> parse_top(const redis::Reply& reply);
+
+// The first `n` of the partitions' tops together: most clicks first, equal clicks in reverse
+// name order (ZREVRANGE's order, so one partition comes out as it went in).
+std::vector<bus::TopEntry> merge_top(std::vector<std::vector<bus::TopEntry>> parts, std::size_t n);
+
+// Every field of the schedule hash (schedule_copy.lua's ARGV after the term): epoch, len, base,
+// next_* and prev_* when present, partitions when above 1.
+std::vector<std::string> schedule_fields(const core::Schedule& schedule, int partitions);
 
 // The Leaderboard of round `window` at Redis time `now`.
 bus::Leaderboard make_leaderboard(const core::RoundWindow& window, int64_t now,

@@ -3,6 +3,7 @@
 #include "clickrace/bus/events.hpp"
 #include "clickrace/bus/lua_scripts.hpp"
 #include "clickrace/core/log.hpp"
+#include "clickrace/redis/cluster_config.hpp"
 #include "replies.hpp"
 
 namespace clickrace::scheduler {
@@ -17,10 +18,13 @@ Scheduler::Scheduler(Context& ctx)
                                         last_closed_ = round;
                                         publish_status();
                                       },
-                                      [this] { reread_schedule(); }}),
+                                      [this] { reread_schedule(); }, [this] { write_copies(); },
+                                      [this](int64_t seen) { raise_term(seen); }}),
+      copier_(ctx),
       leaderboard_(ctx, [this] { return leading(); }),
       lease_timer_(ctx.io),
-      expiry_timer_(ctx.io) {
+      expiry_timer_(ctx.io),
+      metrics_timer_(ctx.io) {
   ctx_.status.update([&](StatusSnapshot& s) {
     s.id = ctx_.opts.scheduler_id;
     s.round_ms = ctx_.opts.round_ms;
@@ -35,8 +39,29 @@ void Scheduler::start() {
     if (connected && !stopping_) lease_now();
   });
   CR_LOG(info) << "scheduler " << ctx_.opts.scheduler_id << " starting (lease "
-               << ctx_.opts.lease_ms << " ms, rounds " << ctx_.opts.round_ms << " ms)";
+               << ctx_.opts.lease_ms << " ms, rounds " << ctx_.opts.round_ms << " ms, "
+               << ctx_.opts.score_partitions << " score partition(s) for a new schedule)";
   lease_tick();
+  render_redis_metrics();
+}
+
+// The Redis client's counters live on the loop; /metrics is served by the admin thread, which
+// reads this text (at most a second old).
+void Scheduler::render_redis_metrics() {
+  ctx_.metrics.set_redis_text(redis::render_cluster_metrics(ctx_.redis, "clickrace_scheduler"));
+  metrics_timer_.expires_after(std::chrono::seconds(1));
+  metrics_timer_.async_wait([this](const asio::error_code& ec) {
+    if (!ec && !stopping_) render_redis_metrics();
+  });
+}
+
+// A partition answered NOTLEADER with a term above ours: renew now with that floor. If another
+// scheduler holds the lease the answer is 0 and we step down; if we still hold it (our term key
+// was lost with its node), our term goes above every partition's.
+void Scheduler::raise_term(int64_t seen) {
+  if (seen <= term_floor_) return lease_now();
+  term_floor_ = seen;
+  lease_now();
 }
 
 void Scheduler::lease_now() {
@@ -59,9 +84,11 @@ void Scheduler::lease_tick() {
   int64_t sent = mono_now_ms();
   // An answer later than the renew interval is useless: the next attempt is already due.
   auto timeout = std::chrono::milliseconds(std::max<int64_t>(100, lease_.renew_interval()));
+  std::vector<std::string> args{"acquire", ctx_.opts.scheduler_id,
+                                std::to_string(ctx_.opts.lease_ms)};
+  if (term_floor_ > 0) args.push_back(std::to_string(term_floor_));
   lease_script_.call(
-      ctx_.redis, {ctx_.keys.leader()},
-      {"acquire", ctx_.opts.scheduler_id, std::to_string(ctx_.opts.lease_ms)},
+      ctx_.redis, {ctx_.keys.leader(), ctx_.keys.term()}, std::move(args),
       [this, sent](Result<redis::Reply> r) { on_lease_answer(std::move(r), sent); }, timeout);
 }
 
@@ -69,7 +96,8 @@ void Scheduler::on_lease_answer(Result<redis::Reply> r, int64_t sent) {
   lease_in_flight_ = false;
   if (stopping_) return;
   int64_t now = mono_now_ms();
-  Result<bool> held = r ? parse_lease_reply(*r) : Result<bool>(r.error());
+  Result<int64_t> term = r ? parse_lease_reply(*r) : Result<int64_t>(r.error());
+  Result<bool> held = term ? Result<bool>(*term > 0) : Result<bool>(term.error());
   if (!held) {
     ctx_.metrics.redis_errors.fetch_add(1);
     // Logged once per outage, not at every poll.
@@ -84,6 +112,12 @@ void Scheduler::on_lease_answer(Result<redis::Reply> r, int64_t sent) {
     }
     lease_failing_ = false;
     redis_ok();
+    if (*held && *term != ctx_.term) {
+      if (ctx_.term != 0) {
+        CR_LOG(info) << "leader term " << ctx_.term << " -> " << *term;
+      }
+      ctx_.term = *term;
+    }
     apply(lease_.on_acquire(*held, sent, now));
   }
   int64_t next = lease_.role() == Role::leader ? lease_.renew_interval() : lease_.poll_interval();
@@ -117,7 +151,7 @@ void Scheduler::apply(Transition t) {
   if (t == Transition::none) return;
   ctx_.metrics.lease_changes.fetch_add(1);
   if (t == Transition::became_leader) {
-    CR_LOG(info) << "became the leader (term " << lease_.term() << ")";
+    CR_LOG(info) << "became the leader (term " << ctx_.term << ")";
     ctx_.metrics.is_leader.store(true);
     lease_holder_ = ctx_.opts.scheduler_id;
     if (work_.on_became_leader(lease_.term()) == LeaderWork::Action::start) refresh_schedule(true);
@@ -126,9 +160,11 @@ void Scheduler::apply(Transition t) {
     ctx_.metrics.is_leader.store(false);
     expiry_timer_.cancel();
     closer_.stop();
+    copier_.stop();
     leaderboard_.stop();
     work_.on_lost_leadership();
     lease_holder_.clear();
+    ctx_.term = 0;
   }
   publish_status();
 }
@@ -149,11 +185,12 @@ void Scheduler::arm_expiry() {
 void Scheduler::refresh_schedule(bool start) {
   uint64_t term = lease_.term();
   int64_t sent = mono_now_ms();
-  schedule_script_.call(ctx_.redis, {ctx_.keys.schedule(), ctx_.keys.closed()},
-                        {std::to_string(ctx_.opts.round_ms)},
-                        [this, term, sent, start](Result<redis::Reply> r) {
-                          on_schedule_answer(std::move(r), term, sent, start);
-                        });
+  schedule_script_.call(
+      ctx_.redis, {ctx_.keys.schedule(), ctx_.keys.closed()},
+      {std::to_string(ctx_.opts.round_ms), std::to_string(ctx_.opts.score_partitions)},
+      [this, term, sent, start](Result<redis::Reply> r) {
+        on_schedule_answer(std::move(r), term, sent, start);
+      });
 }
 
 void Scheduler::on_schedule_answer(Result<redis::Reply> r, uint64_t term, int64_t sent,
@@ -165,10 +202,26 @@ void Scheduler::on_schedule_answer(Result<redis::Reply> r, uint64_t term, int64_
   if (!s) return schedule_failed(term, start, s.error().message);
   redis_ok();
   ctx_.offset.add_sample(sent, mono_now_ms(), s->now);
-  if (s->created) on_schedule_created(*s);
+  // S is the schedule's: a different setting applies to the next schedule created (after a data
+  // loss), never to a running one (its rounds' scores are already split S ways).
+  if (s->partitions != ctx_.opts.score_partitions && !partitions_warned_) {
+    partitions_warned_ = true;
+    CR_LOG(warn) << "the schedule has " << s->partitions
+                 << " score partition(s); CLICKRACE_SCORE_PARTITIONS=" << ctx_.opts.score_partitions
+                 << " is ignored while it lasts";
+  }
+  ctx_.partitions = s->partitions;
   // A pending change may have appeared or gone (schedule.lua cancels one whose length was
   // abandoned): the closer plans from this copy.
   ctx_.schedule = s->schedule;
+  // The partitions' copies follow every answer (creation, a change, a promotion, and at every
+  // renewal, which heals a partition that lost its copy); a new schedule is announced once its
+  // copies are written, so clicks find it in every partition.
+  if (s->created) {
+    on_schedule_created(*s);
+  } else {
+    write_copies();
+  }
   publish_status();
   if (!start) return closer_.on_snapshot(s->schedule, s->closed);
   if (work_.on_start_answer(term, true)) {
@@ -209,14 +262,29 @@ void Scheduler::on_schedule_created(const ScheduleSnapshot& s) {
     CR_LOG(warn) << "the schedule was missing (Redis lost its data?): created it again, rounds "
                  << "from " << sc.base;
   } else {
-    CR_LOG(info) << "created the schedule: round " << sc.base << " starts now";
+    CR_LOG(info) << "created the schedule (" << s.partitions << " score partition(s)): round "
+                 << sc.base << " starts now";
   }
   bus::RoundStarted started{sc.base, sc.epoch, sc.epoch + sc.len, s.now};
-  ctx_.redis.command(
-      {"PUBLISH", ctx_.keys.events(), bus::build_envelope(bus::kRoundStarted, sc.base, started)},
-      [this](Result<redis::Reply> r) {
-        if (!r || r->is_error()) ctx_.metrics.redis_errors.fetch_add(1);
-      });
+  write_copies([this, started](ScheduleCopier::Outcome) {
+    ctx_.redis.command({"PUBLISH", ctx_.keys.events(),
+                        bus::build_envelope(bus::kRoundStarted, started.round, started)},
+                       [this](Result<redis::Reply> r) {
+                         if (!r || r->is_error()) ctx_.metrics.redis_errors.fetch_add(1);
+                       });
+  });
+}
+
+void Scheduler::write_copies(ScheduleCopier::Callback done) {
+  if (!ctx_.schedule || !leading()) {
+    if (done) done(ScheduleCopier::Outcome{false, std::nullopt});
+    return;
+  }
+  copier_.write(*ctx_.schedule, ctx_.partitions,
+                [this, done = std::move(done)](ScheduleCopier::Outcome out) {
+                  if (out.newer_term) raise_term(*out.newer_term);
+                  if (done) done(out);
+                });
 }
 
 // A standby reads what /status shows: the holder, the schedule and the closed pointer, and
@@ -267,7 +335,9 @@ void Scheduler::stop(std::function<void()> done) {
   stopping_ = true;
   lease_timer_.cancel();
   expiry_timer_.cancel();
+  metrics_timer_.cancel();
   closer_.stop();
+  copier_.stop();
   leaderboard_.stop();
   // Release (a no-op unless we hold it) so a standby takes over at once instead of after the
   // lease runs out.

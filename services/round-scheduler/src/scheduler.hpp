@@ -11,6 +11,7 @@
 #include "lease_state.hpp"
 #include "replies.hpp"
 #include "round_closer.hpp"
+#include "schedule_copier.hpp"
 
 namespace clickrace::scheduler {
 
@@ -44,6 +45,9 @@ class Scheduler {
   void publish_status();
   void redis_ok();
   void on_schedule_created(const ScheduleSnapshot& s);
+  void write_copies(ScheduleCopier::Callback done = nullptr);
+  void raise_term(int64_t seen);
+  void render_redis_metrics();
 
   Context& ctx_;
   LeaseState lease_;
@@ -51,9 +55,11 @@ class Scheduler {
   redis::Script lease_script_;
   redis::Script schedule_script_;
   RoundCloser closer_;
+  ScheduleCopier copier_;
   LeaderboardPublisher leaderboard_;
   asio::steady_timer lease_timer_;
-  asio::steady_timer expiry_timer_;  // steps down exactly when an unrenewed lease runs out
+  asio::steady_timer expiry_timer_;   // steps down exactly when an unrenewed lease runs out
+  asio::steady_timer metrics_timer_;  // renders the Redis client's counters for /metrics
   bool stopping_ = false;
   bool lease_failing_ = false;
   bool lease_in_flight_ = false;   // one lease attempt at a time
@@ -61,6 +67,8 @@ class Scheduler {
   std::string lease_holder_;
   int64_t last_closed_ = 0;
   int64_t redis_ok_at_ = 0;
+  int64_t term_floor_ = 0;  // a newer term a partition answered: the next acquire goes above it
+  bool partitions_warned_ = false;
 };
 
 }  // namespace clickrace::scheduler

@@ -6,6 +6,7 @@
 
 #include "bus_fixture.hpp"
 #include "clickrace/bus/events.hpp"
+#include "clickrace/core/partition_merge.hpp"
 #include "clickrace/core/winners.hpp"
 
 namespace clickrace::test {
@@ -29,13 +30,32 @@ class CloseRound : public BusTest {
     cmd({"SET", keys_.leader(), holder, "PX", "60000"});
   }
 
-  Reply close(int64_t round, const std::string& holder = "s1", const std::string& ttl = "604800") {
-    return eval(bus::lua::close_round, {keys_.leader(), keys_.schedule()},
-                {keys_.prefix(), holder, std::to_string(round), ttl, "10000"});
+  // close_round.lua with the merged result `o` (what the scheduler merges from the sealed
+  // partition summaries).
+  Reply close(int64_t round, const core::RoundOutcome& o = {}, const std::string& holder = "s1",
+              const std::string& op = "close", const std::string& ttl = "604800") {
+    std::vector<std::string> args{keys_.prefix(),
+                                  holder,
+                                  std::to_string(round),
+                                  ttl,
+                                  "10000",
+                                  op,
+                                  std::to_string(o.winner_count),
+                                  std::to_string(o.winning_clicks),
+                                  std::to_string(o.total_clicks),
+                                  std::to_string(o.players)};
+    if (op == "announce") args.resize(6);
+    args.insert(args.end(), o.winners.begin(), o.winners.end());
+    return eval(bus::lua::close_round, round_keys(round), args);
   }
 
-  bus::RoundResult closed_result(int64_t round) {
-    Reply r = close(round);
+  std::vector<std::string> round_keys(int64_t round) {
+    return {keys_.leader(),         keys_.schedule(), keys_.result(round),
+            keys_.announced(round), keys_.closed(),   keys_.rounds()};
+  }
+
+  bus::RoundResult closed_result(int64_t round, const core::RoundOutcome& o = {}) {
+    Reply r = close(round, o);
     EXPECT_EQ(r.type, REDIS_REPLY_ARRAY) << r.str;
     EXPECT_EQ(r.elements.at(0).str, "CLOSED");
     auto parsed = bus::parse_round_result(r.elements.at(1).str);
@@ -43,22 +63,17 @@ class CloseRound : public BusTest {
     return parsed ? *parsed : bus::RoundResult{};
   }
 
-  void scores(int64_t round, const std::vector<std::pair<std::string, int64_t>>& s) {
-    int64_t total = 0;
-    for (auto& [name, n] : s) {
-      cmd({"ZADD", keys_.scores(round), std::to_string(n), name});
-      total += n;
-    }
-    cmd({"SET", keys_.total(round), std::to_string(total)});
+  static core::RoundOutcome outcome(std::vector<std::string> winners, int64_t count, int64_t top,
+                                    int64_t total, int64_t players) {
+    return core::RoundOutcome{std::move(winners), count, top, total, players};
   }
 
   int64_t now_ = 0;
   int64_t epoch_ = 0;
 };
 
-TEST_F(CloseRound, WinnersWithTiesAndRoundTimes) {
-  scores(5, {{"carol", 3}, {"bob", 5}, {"alice", 5}});
-  bus::RoundResult r = closed_result(5);
+TEST_F(CloseRound, WritesTheMergedResultWithTheRoundTimes) {
+  bus::RoundResult r = closed_result(5, outcome({"alice", "bob"}, 2, 5, 13, 3));
   EXPECT_EQ(r.round, 5);
   EXPECT_EQ(r.started_at, epoch_ + 4 * kLen);
   EXPECT_EQ(r.ended_at, epoch_ + 5 * kLen);
@@ -67,6 +82,7 @@ TEST_F(CloseRound, WinnersWithTiesAndRoundTimes) {
   EXPECT_EQ(r.winning_clicks, 5);
   EXPECT_EQ(r.total_clicks, 13);
   EXPECT_EQ(r.players, 3);
+  EXPECT_EQ(*bus::parse_round_result(cmd({"GET", keys_.result(5)}).str), r);
 }
 
 TEST_F(CloseRound, EmptyRoundHasALiteralEmptyWinnersArray) {
@@ -83,16 +99,14 @@ TEST_F(CloseRound, EmptyRoundHasALiteralEmptyWinnersArray) {
   EXPECT_EQ(parsed->players, 0);
 }
 
-TEST_F(CloseRound, OneHundredFiftyTiedListsOneHundred) {
-  std::vector<std::pair<std::string, int64_t>> s;
-  for (int i = 0; i < 150; ++i) {
+TEST_F(CloseRound, OneHundredListedOfOneHundredFiftyTied) {
+  std::vector<std::string> listed;
+  for (int i = 0; i < 100; ++i) {
     char name[16];
     std::snprintf(name, sizeof name, "p%03d", i);
-    s.emplace_back(name, 4);
+    listed.emplace_back(name);
   }
-  s.emplace_back("zz_last", 1);
-  scores(3, s);
-  bus::RoundResult r = closed_result(3);
+  bus::RoundResult r = closed_result(3, outcome(listed, 150, 4, 601, 151));
   ASSERT_EQ(r.winners.size(), 100u);
   EXPECT_EQ(r.winners.front(), "p000");
   EXPECT_EQ(r.winners.back(), "p099");
@@ -103,11 +117,10 @@ TEST_F(CloseRound, OneHundredFiftyTiedListsOneHundred) {
 }
 
 TEST_F(CloseRound, SecondCloseIsIdempotentAndPublishesNothing) {
-  scores(6, {{"alice", 2}});
   std::string first;
   {
     Subscriber sub(server_->port(), keys_.events());
-    Reply r = close(6);
+    Reply r = close(6, outcome({"alice"}, 1, 2, 2, 1));
     ASSERT_EQ(r.elements.at(0).str, "CLOSED") << r.str;
     first = r.elements.at(1).str;
     std::vector<std::string> msgs = sub.drain();
@@ -119,22 +132,74 @@ TEST_F(CloseRound, SecondCloseIsIdempotentAndPublishesNothing) {
     EXPECT_EQ(json::parse(env->data), json::parse(first));
   }
   Subscriber sub(server_->port(), keys_.events());
-  cmd({"ZADD", keys_.scores(6), "99", "late"});  // a second close must not recompute
-  Reply again = close(6);
-  ASSERT_EQ(again.elements.at(0).str, "DONE") << again.str;
-  EXPECT_EQ(again.elements.at(1).str, first);
+  // Another result for the same round (a bug, a stale caller) never replaces the first.
+  for (const char* op : {"close", "write", "announce"}) {
+    Reply again = close(6, outcome({"late"}, 1, 99, 101, 2), "s1", op);
+    ASSERT_EQ(again.elements.at(0).str, "DONE") << op << " " << again.str;
+    EXPECT_EQ(again.elements.at(1).str, first);
+  }
   EXPECT_TRUE(sub.drain().empty());
   EXPECT_EQ(cmd({"XLEN", keys_.rounds()}).integer, 1);
 }
 
-TEST_F(CloseRound, OnlyTheLeaseHolderMayClose) {
-  scores(2, {{"alice", 1}});
+// With replicas to wait for, the scheduler writes (then WAITs), then announces: nothing of the
+// round is visible to gateways (events, stream, closed mark) until the announcement.
+TEST_F(CloseRound, WriteThenAnnounce) {
   Subscriber sub(server_->port(), keys_.events());
-  Reply r = close(2, "s2");
+  Reply w = close(8, outcome({"bob"}, 1, 7, 9, 2), "s1", "write");
+  ASSERT_EQ(w.elements.at(0).str, "WRITTEN") << w.str;
+  auto written = bus::parse_round_result(w.elements.at(1).str);
+  ASSERT_TRUE(written);
+  EXPECT_EQ(written->winners, std::vector<std::string>{"bob"});
+  EXPECT_EQ(cmd({"EXISTS", keys_.rounds()}).integer, 0);
+  EXPECT_TRUE(cmd({"GET", keys_.closed()}).is_nil());
+  EXPECT_EQ(cmd({"EXISTS", keys_.announced(8)}).integer, 0);
+  // Written again (a retry after a WAIT came back short, or a new leader): the first result is
+  // kept, and its expiry re-written so that the retry's WAIT covers it.
+  cmd({"EXPIRE", keys_.result(8), "100"});
+  Reply w2 = close(8, outcome({"zed"}, 1, 8, 8, 1), "s1", "write");
+  ASSERT_EQ(w2.elements.at(0).str, "WRITTEN") << w2.str;
+  EXPECT_EQ(w2.elements.at(1).str, w.elements.at(1).str);
+  EXPECT_GT(cmd({"TTL", keys_.result(8)}).integer, 604000);
+
+  Reply a = close(8, {}, "s1", "announce");
+  ASSERT_EQ(a.elements.at(0).str, "CLOSED") << a.str;
+  EXPECT_EQ(a.elements.at(1).str, w.elements.at(1).str);
+  EXPECT_EQ(cmd({"GET", keys_.closed()}).str, "8");
+  EXPECT_EQ(cmd({"XLEN", keys_.rounds()}).integer, 1);
+  std::vector<std::string> msgs = sub.drain();
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(json::parse(bus::parse_envelope(msgs[0])->data), json::parse(w.elements.at(1).str));
+  EXPECT_EQ(close(8, {}, "s1", "announce").elements.at(0).str, "DONE");
+}
+
+// A leader that died after writing: the next one's close announces the written result.
+TEST_F(CloseRound, AWrittenResultIsAnnouncedByTheNextClose) {
+  ASSERT_EQ(close(7, outcome({"amy"}, 1, 3, 3, 1), "s1", "write").elements.at(0).str, "WRITTEN");
+  take_lease("s2");
+  Reply r = close(7, outcome({"other"}, 1, 1, 1, 1), "s2", "close");
+  ASSERT_EQ(r.elements.at(0).str, "CLOSED") << r.str;
+  EXPECT_EQ(bus::parse_round_result(r.elements.at(1).str)->winners,
+            std::vector<std::string>{"amy"});
+}
+
+TEST_F(CloseRound, AnnounceWithoutAResultIsNoResult) {
+  Reply r = close(9, {}, "s1", "announce");
   ASSERT_TRUE(r.is_error());
-  EXPECT_EQ(r.str.rfind("NOTLEADER", 0), 0u) << r.str;
+  EXPECT_EQ(r.str.rfind("NORESULT", 0), 0u) << r.str;
+  EXPECT_EQ(cmd({"EXISTS", keys_.rounds()}).integer, 0);
+  EXPECT_TRUE(cmd({"GET", keys_.closed()}).is_nil());
+}
+
+TEST_F(CloseRound, OnlyTheLeaseHolderMayClose) {
+  Subscriber sub(server_->port(), keys_.events());
+  for (const char* op : {"close", "write", "announce"}) {
+    Reply r = close(2, outcome({"alice"}, 1, 1, 1, 1), "s2", op);
+    ASSERT_TRUE(r.is_error());
+    EXPECT_EQ(r.str.rfind("NOTLEADER", 0), 0u) << r.str;
+  }
   cmd({"DEL", keys_.leader()});
-  EXPECT_EQ(close(2, "s1").str.rfind("NOTLEADER", 0), 0u);
+  EXPECT_EQ(close(2, {}, "s1").str.rfind("NOTLEADER", 0), 0u);
   EXPECT_TRUE(cmd({"GET", keys_.result(2)}).is_nil());
   EXPECT_EQ(cmd({"EXISTS", keys_.rounds()}).integer, 0);
   EXPECT_TRUE(cmd({"GET", keys_.closed()}).is_nil());
@@ -149,12 +214,12 @@ TEST_F(CloseRound, RunningRoundIsEarly) {
   EXPECT_GT(left, 0);
   EXPECT_LE(left, kLen);
   EXPECT_EQ(close(12).elements.at(0).str, "EARLY");
+  EXPECT_EQ(close(11, {}, "s1", "write").elements.at(0).str, "EARLY");
   EXPECT_TRUE(cmd({"GET", keys_.result(11)}).is_nil());
 }
 
 TEST_F(CloseRound, WritesStreamClosedPointerAndExpiries) {
-  scores(9, {{"alice", 3}});
-  bus::RoundResult r = closed_result(9);
+  bus::RoundResult r = closed_result(9, outcome({"alice"}, 1, 3, 3, 1));
   Reply entries = cmd({"XRANGE", keys_.rounds(), "-", "+"});
   ASSERT_EQ(entries.elements.size(), 1u);
   const Reply& fields = entries.elements[0].elements.at(1);
@@ -164,7 +229,7 @@ TEST_F(CloseRound, WritesStreamClosedPointerAndExpiries) {
   EXPECT_EQ(fields.elements[2].str, "result");
   EXPECT_EQ(*bus::parse_round_result(fields.elements[3].str), r);
   EXPECT_EQ(cmd({"GET", keys_.closed()}).str, "9");
-  for (const auto& key : {keys_.scores(9), keys_.total(9), keys_.result(9)}) {
+  for (const auto& key : {keys_.result(9), keys_.announced(9)}) {
     int64_t ttl = cmd({"TTL", key}).integer;
     EXPECT_GT(ttl, 604000) << key;
     EXPECT_LE(ttl, 604800) << key;
@@ -207,18 +272,29 @@ TEST_F(CloseRound, UsesThePreviousSegmentAfterAPromotion) {
 }
 
 TEST_F(CloseRound, BadArgumentsAreRejected) {
-  for (const auto& args :
-       std::vector<std::vector<std::string>>{{keys_.prefix(), "s1", "0", "60", "100"},
-                                             {keys_.prefix(), "s1", "x", "60", "100"},
-                                             {keys_.prefix(), "s1", "-3", "60", "100"},
-                                             {keys_.prefix(), "s1", "3", "0", "100"},
-                                             {keys_.prefix(), "s1", "3", "60", "0"},
-                                             {keys_.prefix(), "s1", "3"},
-                                             {keys_.prefix(), "", "3", "60", "100"}}) {
-    Reply r = eval(bus::lua::close_round, {keys_.leader(), keys_.schedule()}, args);
+  std::string P = keys_.prefix();
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {P, "s1", "0", "60", "100", "close", "0", "0", "0", "0"},
+           {P, "s1", "x", "60", "100", "close", "0", "0", "0", "0"},
+           {P, "s1", "-3", "60", "100", "close", "0", "0", "0", "0"},
+           {P, "s1", "3", "0", "100", "close", "0", "0", "0", "0"},
+           {P, "s1", "3", "60", "0", "close", "0", "0", "0", "0"},
+           {P, "s1", "3", "60", "100", "other", "0", "0", "0", "0"},
+           {P, "s1", "3", "60", "100", "close", "0", "0", "0"},
+           {P, "s1", "3", "60", "100", "close", "-1", "0", "0", "0"},
+           {P, "s1", "3", "60", "100", "close", "0", "x", "0", "0"},
+           {P, "s1", "3", "60", "100", "write", "1", "1", "1", "1", "a", "b"},  // 2 listed > 1
+           {P, "s1", "3", "60", "100", "close", "1", "1", "1", "1", ""},
+           {P, "s1", "3"},
+           {P, "", "3", "60", "100", "close", "0", "0", "0", "0"}}) {
+    Reply r = eval(bus::lua::close_round, round_keys(3), args);
     ASSERT_TRUE(r.is_error());
     EXPECT_EQ(r.str.rfind("BADARG ", 0), 0u) << r.str;
   }
+  Reply few = eval(bus::lua::close_round, {keys_.leader(), keys_.schedule()},
+                   {P, "s1", "3", "60", "100", "close", "0", "0", "0", "0"});
+  EXPECT_EQ(few.str.rfind("BADARG ", 0), 0u) << few.str;
+  EXPECT_TRUE(cmd({"GET", keys_.result(3)}).is_nil());
 }
 
 TEST_F(CloseRound, NoScheduleIsNoRound) {
@@ -228,14 +304,16 @@ TEST_F(CloseRound, NoScheduleIsNoRound) {
   EXPECT_EQ(r.str.rfind("NOROUND", 0), 0u);
 }
 
-// Real clicks through click.lua in a short round, then close: the Lua result must equal the
-// C++ reference (winners.hpp) computed from the stored scores.
-TEST_F(CloseRound, RandomClicksMatchTheCppReference) {
+// Real clicks through click.lua in a short round, then the whole close as the scheduler does it
+// with one partition: seal.lua, the merge, close_round.lua. The result must equal the C++
+// reference (winners.hpp) computed from the stored scores.
+TEST_F(CloseRound, RandomClicksSealedAndClosedMatchTheCppReference) {
   std::mt19937 rng(12345);
+  bus::PartitionKeys pk = keys_.partition(0, 1);
   for (int trial = 0; trial < 3; ++trial) {
-    // A fresh game each trial: a schedule re-created behind the closed mark would number on
-    // after it (click.lua never counts into a closed round).
-    cmd({"DEL", keys_.schedule(), keys_.closed()});
+    // A fresh game each trial: a schedule re-created behind the closed or sealed mark would
+    // number on after it (click.lua never counts into a sealed round).
+    cmd({"DEL", keys_.schedule(), keys_.closed(), pk.sealed(), pk.summary(1)});
     int64_t start = redis_now();
     write_schedule(start, 200);
     int64_t round = 1;
@@ -264,7 +342,15 @@ TEST_F(CloseRound, RandomClicksMatchTheCppReference) {
     EXPECT_EQ(from_redis.size(), expected.size());
     core::RoundOutcome want = core::pick_winners(from_redis);
 
-    bus::RoundResult got = closed_result(round);
+    Reply sealed = eval(bus::lua::seal,
+                        {pk.schedule(), pk.sealed(), pk.term(), pk.scores(round), pk.total(round),
+                         pk.summary(round)},
+                        {"1", std::to_string(round), "600", "100"});
+    ASSERT_EQ(sealed.elements.at(0).str, "SEALED") << sealed.str;
+    json j = json::parse(sealed.elements.at(1).str);
+    core::PartitionSummary part{j["top"], j["atTop"], j["names"], j["totalClicks"], j["players"]};
+    EXPECT_EQ(part, core::summarize(from_redis));
+    bus::RoundResult got = closed_result(round, core::merge_summaries({part}));
     EXPECT_EQ(got.winners, want.winners);
     EXPECT_EQ(got.winner_count, want.winner_count);
     EXPECT_EQ(got.winning_clicks, want.winning_clicks);
@@ -272,7 +358,11 @@ TEST_F(CloseRound, RandomClicksMatchTheCppReference) {
     EXPECT_EQ(got.players, want.players);
     EXPECT_EQ(got.started_at, start);
     EXPECT_EQ(got.ended_at, start + 200);
-    cmd({"DEL", keys_.result(round), keys_.scores(round), keys_.total(round)});
+    // A click after the seal never lands in the sealed round.
+    Reply late = click("close:" + std::to_string(trial) + ":late", 0, {"player0", "1"});
+    EXPECT_GT(late.elements.at(0).integer, round) << late.str;
+    cmd({"DEL", keys_.result(round), keys_.announced(round), keys_.scores(round),
+         keys_.total(round)});
   }
 }
 

@@ -85,5 +85,60 @@ TEST_F(ScheduleRevert, AReachedChangeIsPromotedNotCancelled) {
   EXPECT_EQ(core::window_of(*s, 2), (core::RoundWindow{2, epoch + kLong, boundary}));
 }
 
+// The score partitions S (ARGV[2]): stored when the schedule is created, fixed for its life.
+using SchedulePartitions = BusTest;
+
+TEST_F(SchedulePartitions, StoredAtCreationAndKept) {
+  Reply r = eval(bus::lua::schedule, {keys_.schedule(), keys_.closed()}, {"500", "4"});
+  ASSERT_EQ(r.elements.size(), 13u) << r.str;
+  EXPECT_EQ(r.elements[7].integer, 1);  // created
+  EXPECT_EQ(r.elements[12].integer, 4);
+  EXPECT_EQ(cmd({"HGET", keys_.schedule(), "partitions"}).str, "4");
+  // Another setting later (a restarted scheduler) is ignored: the schedule's S answers.
+  Reply again = eval(bus::lua::schedule, {keys_.schedule(), keys_.closed()}, {"500", "12"});
+  ASSERT_EQ(again.elements.size(), 13u) << again.str;
+  EXPECT_EQ(again.elements[7].integer, 0);
+  EXPECT_EQ(again.elements[12].integer, 4);
+  EXPECT_EQ(cmd({"HGET", keys_.schedule(), "partitions"}).str, "4");
+  // Without ARGV[2] the reply keeps its 12 fields.
+  EXPECT_EQ(eval(bus::lua::schedule, {keys_.schedule()}, {"500"}).elements.size(), 12u);
+}
+
+TEST_F(SchedulePartitions, AScheduleWithoutTheFieldHasOnePartition) {
+  write_schedule(redis_now(), kLong);
+  Reply r = eval(bus::lua::schedule, {keys_.schedule()}, {std::to_string(kLong), "8"});
+  ASSERT_EQ(r.elements.size(), 13u) << r.str;
+  EXPECT_EQ(r.elements[12].integer, 1);
+  EXPECT_EQ(cmd({"HEXISTS", keys_.schedule(), "partitions"}).integer, 0);
+}
+
+TEST_F(SchedulePartitions, BadCountsAreRejected) {
+  for (const char* bad : {"0", "257", "-1", "x", "1000"}) {
+    Reply r = eval(bus::lua::schedule, {keys_.schedule()}, {"500", bad});
+    ASSERT_TRUE(r.is_error());
+    EXPECT_EQ(r.str.rfind("BADARG ", 0), 0u) << r.str;
+  }
+  EXPECT_EQ(cmd({"EXISTS", keys_.schedule()}).integer, 0);
+}
+
+// The schedule alone was lost with the closed mark at 6. S = 1: round 7 was sealed (its keys
+// sit beside the mark) — it is not restarted under its id. S > 1: its partitions' keys are
+// elsewhere, the check is skipped and round 7 runs again (docs/bus.md).
+TEST_F(SchedulePartitions, ALostScheduleEndsASealedRoundOnlyWithOnePartition) {
+  cmd({"SET", keys_.closed(), "6"});
+  cmd({"SET", keys_.partition(0, 1).summary(7), "{}"});
+  Reply one = eval(bus::lua::schedule, {keys_.schedule(), keys_.closed()}, {"1000", "1"});
+  ASSERT_EQ(one.elements.size(), 13u) << one.str;
+  EXPECT_EQ(one.elements[2].integer, 8);   // base
+  EXPECT_EQ(one.elements[11].integer, 7);  // prev_base: round 7 ended now
+
+  cmd({"DEL", keys_.schedule()});
+  cmd({"SET", keys_.total(7), "5"});
+  Reply many = eval(bus::lua::schedule, {keys_.schedule(), keys_.closed()}, {"1000", "4"});
+  ASSERT_EQ(many.elements.size(), 13u) << many.str;
+  EXPECT_EQ(many.elements[2].integer, 7);
+  EXPECT_EQ(many.elements[11].integer, 0);
+}
+
 }  // namespace
 }  // namespace clickrace::test

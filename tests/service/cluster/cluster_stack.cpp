@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "clickrace/redis/cluster_slots.hpp"
@@ -81,13 +82,21 @@ int ClusterStack::data_port() {
 }
 
 std::map<std::string, long long> ClusterStack::stored_clicks() {
-  RedisSync r(data_port());
+  // Scores live in the schedule's S partitions (docs/bus.md "Partitions"): the global prefix's
+  // keys with S = 1, else "<prefix without braces>{p<k>.<j>}:" keys spread over the primaries.
+  std::string bare = kClusterPrefix;
+  bare.erase(std::remove(bare.begin(), bare.end(), '{'), bare.end());
+  bare.erase(std::remove(bare.begin(), bare.end(), '}'), bare.end());
   std::map<std::string, long long> out;
-  auto keys = r.cmd({"KEYS", kClusterPrefix + "round:*:scores"});
-  for (const auto& k : keys.elements) {
-    auto scores = r.cmd({"ZRANGE", k.str, "0", "-1", "WITHSCORES"});
-    for (std::size_t i = 0; i + 1 < scores.elements.size(); i += 2) {
-      out[scores.elements[i].str] += std::stoll(scores.elements[i + 1].str);
+  for (int port : cluster_.primary_ports()) {
+    RedisSync r(port);
+    for (const auto& pattern : {kClusterPrefix + "round:*:scores", bare + "{p*}:round:*:scores"}) {
+      for (const auto& k : r.cmd({"KEYS", pattern}).elements) {
+        auto scores = r.cmd({"ZRANGE", k.str, "0", "-1", "WITHSCORES"});
+        for (std::size_t i = 0; i + 1 < scores.elements.size(); i += 2) {
+          out[scores.elements[i].str] += std::stoll(scores.elements[i + 1].str);
+        }
+      }
     }
   }
   return out;

@@ -14,7 +14,8 @@
 namespace clickrace::test {
 
 inline constexpr int kClusterRoundMs = 1000;
-// Every key shares this hash tag (one slot) until scores are partitioned.
+// The global keys' hash tag; scores are split over S partitions with their own tags (the
+// scheduler's default on a cluster: 12, over every primary).
 inline const std::string kClusterPrefix = "{crtest}:";
 
 class ClusterStack {
@@ -33,7 +34,7 @@ class ClusterStack {
 
   // The primary serving the slot of clickrace's keys (asked of the live nodes).
   int data_port();
-  // Every player's clicks summed over every round's scores.
+  // Every player's clicks summed over every round's scores, in every partition.
   std::map<std::string, long long> stored_clicks();
   // The closed rounds' results in the stream, oldest first (JSON strings).
   std::vector<std::string> stream_results();

@@ -14,16 +14,28 @@ std::string unique_prefix() {
   return "t" + std::to_string(::getpid()) + "-" + std::to_string(n.fetch_add(1)) + ":";
 }
 
+namespace {
+
+std::map<std::string, std::string> scheduler_env(const SchedulerConfig& c) {
+  std::map<std::string, std::string> env{
+      {"CLICKRACE_REDIS_URL", c.redis_url},
+      {"CLICKRACE_KEY_PREFIX", c.prefix},
+      {"CLICKRACE_SCHEDULER_PORT", "0"},
+      {"CLICKRACE_ROUND_MS", std::to_string(c.round_ms)},
+      {"CLICKRACE_LEASE_MS", std::to_string(c.lease_ms)},
+      {"CLICKRACE_LEADERBOARD_MS", std::to_string(c.leaderboard_ms)},
+      {"CLICKRACE_SCHEDULER_ID", c.id},
+      {"CLICKRACE_LOG_LEVEL", "info"}};
+  if (c.partitions > 0) env.emplace("CLICKRACE_SCORE_PARTITIONS", std::to_string(c.partitions));
+  if (!c.cluster.empty()) env.emplace("CLICKRACE_REDIS_CLUSTER", c.cluster);
+  for (const auto& e : c.extra_env) env[e.first] = e.second;
+  return env;
+}
+
+}  // namespace
+
 SchedulerProcess::SchedulerProcess(const SchedulerConfig& c)
-    : proc_(c.id.empty() ? "round-scheduler" : c.id, {bin("round-scheduler")},
-            {{"CLICKRACE_REDIS_URL", c.redis_url},
-             {"CLICKRACE_KEY_PREFIX", c.prefix},
-             {"CLICKRACE_SCHEDULER_PORT", "0"},
-             {"CLICKRACE_ROUND_MS", std::to_string(c.round_ms)},
-             {"CLICKRACE_LEASE_MS", std::to_string(c.lease_ms)},
-             {"CLICKRACE_LEADERBOARD_MS", std::to_string(c.leaderboard_ms)},
-             {"CLICKRACE_SCHEDULER_ID", c.id},
-             {"CLICKRACE_LOG_LEVEL", "info"}}) {}
+    : proc_(c.id.empty() ? "round-scheduler" : c.id, {bin("round-scheduler")}, scheduler_env(c)) {}
 
 bool SchedulerProcess::start() {
   proc_.start();

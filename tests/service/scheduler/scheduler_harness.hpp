@@ -28,6 +28,10 @@ struct SchedulerConfig {
   int64_t round_ms = 300;
   int64_t lease_ms = 900;
   int64_t leaderboard_ms = 1000;
+  int partitions = 0;  // CLICKRACE_SCORE_PARTITIONS; 0 = the scheduler's default
+  // Seed nodes of a Redis Cluster (CLICKRACE_REDIS_CLUSTER); empty = redis_url alone.
+  std::string cluster;
+  std::vector<std::pair<std::string, std::string>> extra_env;
 };
 
 // bin("round-scheduler") with the given settings and an admin port picked by the process.

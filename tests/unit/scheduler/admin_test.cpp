@@ -115,12 +115,41 @@ TEST(Options, BadValuesAreRejectedWithTheirName) {
            {"CLICKRACE_LOG_LEVEL", "loud"},
            {"CLICKRACE_REDIS_URL", "http://x"},
            {"CLICKRACE_SCHEDULER_ID", "has space"},
+           {"CLICKRACE_SCORE_PARTITIONS", "0"},
+           {"CLICKRACE_SCORE_PARTITIONS", "257"},
+           {"CLICKRACE_SCORE_PARTITIONS", "x"},
+           {"CLICKRACE_REDIS_WAIT_REPLICAS", "-1"},
        }) {
     Options o;
     auto out = parse(o, {}, {{env, value}});
     ASSERT_TRUE(out.error) << env << "=" << value;
     EXPECT_NE(out.error->find(env), std::string::npos) << *out.error;
   }
+}
+
+// S: 1 on a single Redis, 12 on a cluster, unless set; round results wait for replicas only on
+// a cluster.
+TEST(Options, PartitionsAndResultReplicasDependOnTheRedisMode) {
+  Options one;
+  ASSERT_FALSE(parse(one, {}).error);
+  ASSERT_FALSE(finish_options(one));
+  EXPECT_EQ(one.score_partitions, 1);
+  EXPECT_EQ(one.result_wait_replicas, 0);
+
+  Options cluster;
+  ASSERT_FALSE(parse(cluster, {}, {{"CLICKRACE_REDIS_CLUSTER", "127.0.0.1:7000"}}).error);
+  ASSERT_FALSE(finish_options(cluster));
+  EXPECT_EQ(cluster.score_partitions, 12);
+  EXPECT_EQ(cluster.result_wait_replicas, 1);
+
+  Options set;
+  ASSERT_FALSE(
+      parse(set, {"--score-partitions", "4"},
+            {{"CLICKRACE_REDIS_CLUSTER", "127.0.0.1:7000"}, {"CLICKRACE_REDIS_WAIT_REPLICAS", "2"}})
+          .error);
+  ASSERT_FALSE(finish_options(set));
+  EXPECT_EQ(set.score_partitions, 4);
+  EXPECT_EQ(set.result_wait_replicas, 2);
 }
 
 }  // namespace

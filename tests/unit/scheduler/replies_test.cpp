@@ -37,13 +37,69 @@ TEST(Replies, CloseNotLeaderAndErrors) {
   EXPECT_FALSE(parse_close_reply(Reply::array({Reply::string("WHAT"), Reply::string("x")})));
   EXPECT_FALSE(parse_close_reply(Reply::array({Reply::string("EARLY"), Reply::string("x")})));
   EXPECT_FALSE(parse_close_reply(Reply::array({Reply::string("CLOSED")})));
+  auto written =
+      parse_close_reply(Reply::array({Reply::string("WRITTEN"), Reply::string("{\"b\":2}")}));
+  ASSERT_TRUE(written);
+  EXPECT_EQ(written->kind, CloseOutcome::Kind::written);
+  EXPECT_EQ(written->result_json, "{\"b\":2}");
+  EXPECT_EQ(parse_close_reply(Reply::error("NORESULT round 3 has no written result"))->kind,
+            CloseOutcome::Kind::no_result);
 }
 
 TEST(Replies, Lease) {
-  EXPECT_TRUE(*parse_lease_reply(Reply::integer(1)));
-  EXPECT_FALSE(*parse_lease_reply(Reply::integer(0)));
-  EXPECT_FALSE(parse_lease_reply(Reply::integer(2)));
+  EXPECT_EQ(*parse_lease_reply(Reply::integer(1)), 1);
+  EXPECT_EQ(*parse_lease_reply(Reply::integer(0)), 0);
+  EXPECT_EQ(*parse_lease_reply(Reply::integer(17)), 17);  // the holder's term
+  EXPECT_FALSE(parse_lease_reply(Reply::integer(-1)));
   EXPECT_FALSE(parse_lease_reply(Reply::error("BADARG x")));
+}
+
+TEST(Replies, Seal) {
+  auto sealed = parse_seal_reply(Reply::array(
+      {Reply::string("SEALED"),
+       Reply::string(R"({"top":5,"atTop":3,"names":["a","b"],"totalClicks":20,"players":7})")}));
+  ASSERT_TRUE(sealed) << sealed.error().message;
+  EXPECT_EQ(sealed->kind, SealReply::Kind::summary);
+  EXPECT_TRUE(sealed->sealed_now);
+  EXPECT_EQ(sealed->summary, (core::PartitionSummary{5, 3, {"a", "b"}, 20, 7}));
+  auto done = parse_seal_reply(Reply::array(
+      {Reply::string("DONE"),
+       Reply::string(R"({"top":0,"atTop":0,"names":[],"totalClicks":0,"players":0})")}));
+  ASSERT_TRUE(done);
+  EXPECT_FALSE(done->sealed_now);
+  auto early = parse_seal_reply(Reply::array({Reply::string("EARLY"), Reply::integer(12)}));
+  ASSERT_TRUE(early);
+  EXPECT_EQ(early->kind, SealReply::Kind::early);
+  EXPECT_EQ(early->ms_left, 12);
+  auto nl = parse_seal_reply(Reply::error("NOTLEADER term 9"));
+  ASSERT_TRUE(nl);
+  EXPECT_EQ(nl->kind, SealReply::Kind::not_leader);
+  EXPECT_EQ(nl->term, 9);
+  EXPECT_EQ(parse_seal_reply(Reply::error("NOROUND no copy"))->kind, SealReply::Kind::no_copy);
+  EXPECT_FALSE(parse_seal_reply(Reply::error("NOTLEADER term x")));
+  EXPECT_FALSE(parse_seal_reply(Reply::error("ERR other")));
+  EXPECT_FALSE(parse_seal_reply(Reply::array({Reply::string("SEALED"), Reply::string("{}")})));
+  // cjson's {} for an empty names table would be a bug of the script: refused.
+  EXPECT_FALSE(parse_summary_json(R"({"top":0,"atTop":0,"names":{},"totalClicks":0,"players":0})"));
+  EXPECT_FALSE(
+      parse_summary_json(R"({"top":1,"atTop":1,"names":["a","b"],"totalClicks":1,"players":2})"));
+  EXPECT_FALSE(parse_summary_json("not json"));
+}
+
+TEST(Replies, MergeTopAndScheduleFields) {
+  using E = bus::TopEntry;
+  auto top = merge_top({{E{"b", 5}, E{"a", 3}}, {E{"c", 5}, E{"d", 4}}, {}}, 3);
+  ASSERT_EQ(top.size(), 3u);
+  EXPECT_EQ(top[0].name, "c");
+  EXPECT_EQ(top[1].name, "b");
+  EXPECT_EQ(top[2].name, "d");
+  core::Schedule s{1000, 500, 3, core::Segment{2000, 300, 5}, core::Segment{0, 250, 1}};
+  EXPECT_EQ(schedule_fields(s, 4),
+            (std::vector<std::string>{"epoch",      "1000", "len",      "500", "base",      "3",
+                                      "next_epoch", "2000", "next_len", "300", "next_base", "5",
+                                      "prev_epoch", "0",    "prev_len", "250", "prev_base", "1",
+                                      "partitions", "4"}));
+  EXPECT_EQ(schedule_fields(core::Schedule{1, 2, 1, std::nullopt, std::nullopt}, 1).size(), 6u);
 }
 
 Reply ints(std::initializer_list<long long> xs) {
@@ -64,6 +120,12 @@ TEST(Replies, ScheduleReply) {
   EXPECT_FALSE(s->closed);
   EXPECT_FALSE(parse_schedule_reply(Reply::error("BADARG")));
   EXPECT_FALSE(parse_schedule_reply(Reply::array({Reply::string("x")})));
+  EXPECT_EQ(s->partitions, 1);
+  auto with_s = parse_schedule_reply(ints({1000, 500, 1, 0, 0, 0, 1234, 0, 0, 0, 0, 0, 12}));
+  ASSERT_TRUE(with_s);
+  EXPECT_EQ(with_s->partitions, 12);
+  EXPECT_FALSE(parse_schedule_reply(ints({1000, 500, 1, 0, 0, 0, 1234, 0, 0, 0, 0, 0, 0})));
+  EXPECT_FALSE(parse_schedule_reply(ints({1000, 500, 1, 0, 0, 0, 1234, 0, 0, 0, 0, 0, 257})));
   // The old seven-field shape is not accepted: the closed mark would be missing unnoticed.
   EXPECT_FALSE(parse_schedule_reply(ints({1000, 500, 1, 0, 0, 0, 1234})));
 }

@@ -48,6 +48,9 @@ class Keys {
   std::string scores(int64_t round) const { return round_key(round, ":scores"); }
   std::string total(int64_t round) const { return round_key(round, ":total"); }
   std::string result(int64_t round) const { return round_key(round, ":result"); }
+  // Set by close_round.lua when it announced the round's result (a new leader that finds the
+  // result written but not announced announces it).
+  std::string announced(int64_t round) const { return round_key(round, ":announced"); }
   std::string closed() const { return p_ + "closed"; }
   std::string rounds() const { return p_ + "rounds"; }  // stream
   std::string events() const { return p_ + "events"; }  // pub/sub channel
@@ -55,8 +58,8 @@ class Keys {
   // The leader term: lease.lua increments it whenever a new holder takes the lease.
   std::string term() const { return p_ + "scheduler:term"; }
   // Partition k of `partitions` (S): S = 1 -> the global prefix itself; S > 1 -> the prefix with
-  // its hash-tag braces removed plus the partition's tag, e.g. "{clickrace}:" -> "clickrace:{p3.7}:"
-  // (bus/partitions.hpp partition_tag()).
+  // its hash-tag braces removed plus the partition's tag, e.g. "{clickrace}:" ->
+  // "clickrace:{p3.7}:" (bus/partitions.hpp partition_tag()).
   PartitionKeys partition(int k, int partitions) const;
   // `name_key` is core::name_key(name) (lowercased).
   std::string user(std::string_view name_key) const { return p_ + "user:" + std::string(name_key); }

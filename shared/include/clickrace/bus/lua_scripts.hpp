@@ -18,18 +18,34 @@ extern const char* const click;
 // Reply: open → {member, evicted}; touch → 1 | 0 (evicted: close it); close → 0 | 1.
 extern const char* const sessions;
 
-// KEYS: P schedule, P closed (optional). ARGV: len (ms, integer >= 1).
+// KEYS: P schedule, P closed (optional). ARGV: len (ms, integer >= 1) [, partitions (1..256)].
 // Reply: {epoch, len, base, next_epoch|0, next_len|0, next_base|0, now, created, closed|0,
-//         prev_epoch|0, prev_len|0, prev_base|0}. Error: "BADARG ...".
+//         prev_epoch|0, prev_len|0, prev_base|0 [, partitions (when ARGV[2] is given; absent
+//         field = 1)]}. Error: "BADARG ...".
 extern const char* const schedule;
 
-// KEYS: P scheduler:leader. ARGV: op ("acquire" | "release"), holder, ttl_ms.
-// Reply: acquire → 1 if holder holds the lease afterwards, else 0; release → 1 if deleted, else 0.
+// KEYS: P scheduler:leader [, P scheduler:term]. ARGV: op ("acquire" | "release"), holder,
+// ttl_ms [, floor].
+// Reply: acquire → without the term key 1 if holder holds the lease afterwards, else 0; with it
+// the holder's term (>= 1, > floor) or 0 when not holding; release → 1 if deleted, else 0.
 extern const char* const lease;
 
-// KEYS: P scheduler:leader, P schedule. ARGV: P, holder, round, ttl_s, stream_maxlen.
-// Reply: {"CLOSED", result_json} | {"DONE", result_json} | {"EARLY", ms_left}.
-// Errors: "NOTLEADER ...", "NOROUND ...", "BADARG ...".
+// One partition's closing summary. KEYS: Pk schedule, Pk sealed, Pk term, Pk round:r:scores,
+// Pk round:r:total, Pk round:r:summary. ARGV: term, r, ttl_s, max_listed.
+// Reply: {"SEALED", summary_json} | {"DONE", summary_json} | {"EARLY", ms_left}.
+// Errors: "NOTLEADER term <t>", "NOROUND ...", "BADSCHEDULE ...", "BADARG ...".
+extern const char* const seal;
+
+// One partition's copy of the schedule. KEYS: Pk schedule, Pk term. ARGV: term, field, value...
+// Reply: 1. Errors: "NOTLEADER term <t>", "BADARG ...".
+extern const char* const schedule_copy;
+
+// KEYS: P scheduler:leader, P schedule, P round:r:result, P round:r:announced, P closed,
+// P rounds. ARGV: P, holder, r, ttl_s, stream_maxlen, op ("close" | "write" | "announce"), then
+// for close/write: winnerCount, winningClicks, totalClicks, players, winner...
+// Reply: {"CLOSED", result_json} | {"WRITTEN", result_json} | {"DONE", result_json}
+//        | {"EARLY", ms_left}. Errors: "NOTLEADER ...", "NOROUND ...", "NORESULT ...",
+//        "BADARG ...".
 extern const char* const close_round;
 
 }  // namespace clickrace::bus::lua
