@@ -103,8 +103,10 @@ case "$what" in
     grep -q '"redis_replicas"' "$json" || { echo "no replica CPU"; exit 1; }
     grep -q '"calls_per_click"' "$json" || { echo "no per-node commands"; exit 1; }
     # The table of scripts/bench --only cluster renders from it.
-    "$LOADGEN" report --machine smoke "$json" | grep -q 'ONE REDIS vs A REDIS CLUSTER' ||
-      { echo "no cluster table"; exit 1; }
+    # (Captured first: `report | grep -q` under pipefail fails whenever grep exits before the
+    # report is written out and the writer gets SIGPIPE.)
+    table=$("$LOADGEN" report --machine smoke "$json")
+    grep -q 'ONE REDIS vs A REDIS CLUSTER' <<<"$table" || { echo "no cluster table"; exit 1; }
     stack_stop_all
     for pid in ${CLUSTER_PRIMARY_PIDS//,/ } ${CLUSTER_REPLICA_PIDS//,/ }; do
       ! stack_alive "$pid" || { echo "cluster node $pid still runs after stack_stop_all"; exit 1; }
