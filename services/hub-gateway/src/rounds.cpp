@@ -77,18 +77,11 @@ void Rounds::current(std::int64_t now_ms, std::optional<std::string> player, Don
                                           {"top", nlohmann::json::array()}};
                    if (player) body["myClicks"] = 0;
                    if (r->size() == 0) return done(body.dump());
-                   std::vector<std::pair<std::string, std::string>> fields;
-                   const std::string* parts = nullptr;
-                   for (std::size_t i = 0; i + 1 < r->size(); i += 2) {
-                     fields.emplace_back((*r)[i].str(), (*r)[i + 1].str());
-                   }
-                   for (const auto& [k, v] : fields) {
-                     if (k == "partitions") parts = &v;
-                   }
+                   auto fields = redis::hash_pairs(*r);
                    auto schedule = bus::schedule_from_hash(fields);
                    if (!schedule || !schedule->valid()) return done(body.dump());
                    // A fresh read of the count: the batcher uses it too.
-                   int count = ScorePartitions::parse(parts);
+                   int count = ScorePartitions::parse(fields);
                    partitions_.adopt(count);
                    auto window = core::round_at(*schedule, now_ms);
                    body["round"] = window.id;

@@ -33,11 +33,14 @@ bool ScorePartitions::adopt(int partitions) {
   return true;
 }
 
-int ScorePartitions::parse(const std::string* field) {
-  if (field == nullptr) return 1;
-  auto n = core::parse_int(*field);
-  if (!n || *n < 1 || *n > bus::kMaxPartitions) return 1;
-  return static_cast<int>(*n);
+int ScorePartitions::parse(const std::vector<std::pair<std::string, std::string>>& schedule_hash) {
+  for (const auto& [field, value] : schedule_hash) {
+    if (field != "partitions") continue;
+    auto n = core::parse_int(value);
+    if (!n || *n < 1 || *n > bus::kMaxPartitions) return 1;
+    return static_cast<int>(*n);
+  }
+  return 1;
 }
 
 void ScorePartitions::refresh() {
@@ -51,15 +54,8 @@ void ScorePartitions::refresh() {
                    if (alive.expired()) return;
                    refreshing_ = false;
                    if (r && r->is_array() && r->size() > 0) {
-                     std::vector<std::pair<std::string, std::string>> fields;
-                     const std::string* parts = nullptr;
-                     for (std::size_t i = 0; i + 1 < r->size(); i += 2) {
-                       fields.emplace_back((*r)[i].str(), (*r)[i + 1].str());
-                     }
-                     for (const auto& [k, v] : fields) {
-                       if (k == "partitions") parts = &v;
-                     }
-                     adopt(parse(parts));
+                     auto fields = redis::hash_pairs(*r);
+                     adopt(parse(fields));
                      auto schedule = bus::schedule_from_hash(fields);
                      if (round_hint_ == 0 && schedule && schedule->valid()) {
                        round_hint_ =

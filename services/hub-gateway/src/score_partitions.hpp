@@ -36,8 +36,9 @@ class ScorePartitions {
   // better guess is known. A failure is left to the next trigger (reconnect, RoundStarted, a
   // PARTITIONS or NOROUND answer).
   void refresh();
-  // `partitions` as stored: absent or malformed = 1; clamped to bus::kMaxPartitions.
-  static int parse(const std::string* field);
+  // The schedule hash's `partitions` (HGETALL pairs): absent or malformed = 1, at most
+  // bus::kMaxPartitions.
+  static int parse(const std::vector<std::pair<std::string, std::string>>& schedule_hash);
 
  private:
   redis::ClusterClient& redis_;

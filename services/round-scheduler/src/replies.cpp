@@ -155,11 +155,7 @@ Result<std::optional<core::Schedule>> parse_schedule_hash(const redis::Reply& re
     return std::optional<core::Schedule>{};
   }
   if (!reply.is_array() || reply.size() % 2 != 0) return make_error("bad schedule hash");
-  std::vector<std::pair<std::string, std::string>> fields;
-  for (std::size_t i = 0; i < reply.size(); i += 2) {
-    fields.emplace_back(reply[i].str(), reply[i + 1].str());
-  }
-  auto s = bus::schedule_from_hash(fields);
+  auto s = bus::schedule_from_hash(redis::hash_pairs(reply));
   if (!s) return s.error();
   return std::optional<core::Schedule>{*s};
 }

@@ -91,4 +91,12 @@ std::string Reply::debug_string() const {
   return "?";
 }
 
+std::vector<std::pair<std::string, std::string>> hash_pairs(const Reply& reply) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::size_t i = 0; i + 1 < reply.size(); i += 2) {
+    out.emplace_back(reply[i].str(), reply[i + 1].str());
+  }
+  return out;
+}
+
 }  // namespace clickrace::redis

@@ -16,6 +16,7 @@
 #include "metrics.hpp"
 #include "round_ledger.hpp"
 #include "routes.hpp"
+#include "score_partitions.hpp"
 
 namespace clickrace::gateway {
 namespace {
@@ -515,6 +516,17 @@ TEST(Metrics, RendersPrometheusText) {
   EXPECT_NE(text.find("clickrace_gateway_click_batch_size_bucket{le=\"+Inf\"} 2\n"),
             std::string::npos);
   EXPECT_NE(text.find("clickrace_gateway_events_subscribed 0\n"), std::string::npos);
+}
+
+TEST(ScorePartitionsParse, TheStoredCountOrOne) {
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(ScorePartitions::parse(Pairs{{"epoch", "1"}, {"partitions", "12"}}), 12);
+  EXPECT_EQ(ScorePartitions::parse(Pairs{{"epoch", "1"}}), 1);  // a schedule from before S
+  EXPECT_EQ(ScorePartitions::parse(Pairs{}), 1);
+  for (const char* bad : {"0", "-3", "257", "12x", ""}) {
+    EXPECT_EQ(ScorePartitions::parse(Pairs{{"partitions", bad}}), 1) << bad;
+  }
+  EXPECT_EQ(ScorePartitions::parse(Pairs{{"partitions", "256"}}), 256);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 struct redisReply;
@@ -53,5 +54,8 @@ class Reply {
   std::string str_;
   std::vector<Reply> elements_;
 };
+
+// A flat field/value array (HGETALL) as pairs, in reply order; a trailing odd element is ignored.
+std::vector<std::pair<std::string, std::string>> hash_pairs(const Reply& reply);
 
 }  // namespace clickrace::redis
