@@ -320,6 +320,8 @@ void Scheduler::publish_status() {
   snap.last_closed_round = last_closed_;
   snap.redis_ok_at = redis_ok_at_;
   snap.round_ms = ctx_.opts.round_ms;
+  snap.term = lease_.role() == Role::leader ? lease_.term() : 0;
+  snap.partitions = ctx_.partitions;
   if (ctx_.schedule && ctx_.offset.known()) {
     int64_t now = ctx_.redis_now();
     core::RoundWindow w = core::round_at(*ctx_.schedule, now);

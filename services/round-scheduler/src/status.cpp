@@ -13,6 +13,8 @@ std::string status_json(const StatusSnapshot& s) {
       {"currentRound", s.current_round},
       {"lastClosedRound", s.last_closed_round},
       {"roundMs", s.round_ms},
+      {"term", s.term},
+      {"scorePartitions", s.partitions},
   };
   return j.dump();
 }

@@ -15,6 +15,8 @@ struct StatusSnapshot {
   int64_t current_round = 0;      // 0 until the schedule is known
   int64_t last_closed_round = 0;  // 0 until known
   int64_t round_ms = 0;           // length in the schedule (the configured one until known)
+  uint64_t term = 0;              // this process's leader term (0: not leading)
+  int partitions = 1;             // score partitions of the schedule (docs/bus.md "Partitions")
   // Local monotonic ms of the last successful Redis reply (0: never); /readyz compares it with
   // the lease length.
   int64_t redis_ok_at = 0;

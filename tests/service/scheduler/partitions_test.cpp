@@ -199,6 +199,10 @@ TEST_F(Partitions, TiesAcrossPartitionsAreMergedExactly) {
   EXPECT_NE(metrics.find("clickrace_scheduler_seal_calls_total"), std::string::npos);
   EXPECT_NE(metrics.find("clickrace_scheduler_redis_node_calls_total{node="), std::string::npos)
       << metrics;
+  auto status_json = nlohmann::json::parse(a->get("/status").second);
+  EXPECT_EQ(status_json["scorePartitions"], 4);
+  EXPECT_GE(status_json["term"].get<int64_t>(), 1);
+  EXPECT_EQ(status_json["term"], std::stoll(sync_.cmd({"GET", prefix_ + "scheduler:term"}).str));
 }
 
 // A leader died halfway through two closes: round r with two of its four partitions sealed,

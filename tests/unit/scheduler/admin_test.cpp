@@ -39,7 +39,11 @@ TEST(Status, JsonAndReadiness) {
   s.current_round = 7;
   s.last_closed_round = 6;
   s.round_ms = 500;
+  s.term = 3;
+  s.partitions = 12;
   auto j = nlohmann::json::parse(status_json(s));
+  EXPECT_EQ(j["term"], 3);
+  EXPECT_EQ(j["scorePartitions"], 12);
   EXPECT_EQ(j["role"], "leader");
   EXPECT_EQ(j["leaseHolder"], "a");
   EXPECT_EQ(j["currentRound"], 7);
