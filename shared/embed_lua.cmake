@@ -1,10 +1,21 @@
-# Turns every shared/lua/<name>.lua into a `clickrace::bus::lua::<name>` string constant.
+# Turns every shared/lua/<name>.lua into a `clickrace::bus::lua::<name>` string constant. A line
+# `-- #include <lib>` in a script is replaced by shared/lua/lib/<lib>.lua (Redis runs each script
+# as one text: this is how scripts share code, e.g. the round math).
 file(GLOB files ${DIR}/*.lua)
 list(SORT files)
 set(body "// Generated from shared/lua/*.lua by embed_lua.cmake. Do not edit.\n#include \"clickrace/bus/lua_scripts.hpp\"\nnamespace clickrace::bus::lua {\n")
 foreach(f ${files})
   get_filename_component(n ${f} NAME_WE)
   file(READ ${f} text)
+  string(REGEX MATCHALL "-- #include [a-z_]+" includes "${text}")
+  foreach(inc ${includes})
+    string(REPLACE "-- #include " "" lib "${inc}")
+    if(NOT EXISTS ${DIR}/lib/${lib}.lua)
+      message(FATAL_ERROR "${f}: no shared/lua/lib/${lib}.lua to include")
+    endif()
+    file(READ ${DIR}/lib/${lib}.lua lib_text)
+    string(REPLACE "${inc}" "${lib_text}" text "${text}")
+  endforeach()
   string(APPEND body "const char* const ${n} = R\"LUA__(${text})LUA__\";\n")
 endforeach()
 string(APPEND body "}  // namespace clickrace::bus::lua\n")

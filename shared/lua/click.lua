@@ -78,6 +78,8 @@ for i = FIRST, #ARGV, 2 do
   end
 end
 
+-- #include round_math
+
 local done_key = KEYS[3]
 local done = redis.call('GET', done_key)
 if done then
@@ -92,30 +94,14 @@ if done then
   return out
 end
 
-local f = redis.call('HMGET', KEYS[1], 'epoch', 'len', 'base', 'next_epoch', 'next_len',
-                     'next_base', 'partitions')
-if not f[1] then
-  return redis.error_reply('NOROUND no round is running yet')
-end
-local stored_parts = tonumber(f[7]) or 1
+local s, err = read_schedule(KEYS[1], 'NOROUND no round is running yet', { 'partitions' })
+if not s then return err end
+local stored_parts = tonumber(s.extra[1]) or 1
 if stored_parts ~= parts then
   return redis.error_reply(string.format('PARTITIONS %d', stored_parts))
 end
-local epoch, len, base = tonumber(f[1]), tonumber(f[2]), tonumber(f[3])
-if not epoch or not len or not base or len <= 0 then
-  return redis.error_reply('BADSCHEDULE the stored schedule is malformed')
-end
-
--- Round math (docs/bus.md): same as clickrace/core/round_math.hpp round_at().
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if f[4] and tonumber(f[5]) and tonumber(f[5]) > 0 and now >= tonumber(f[4]) then
-  epoch, len, base = tonumber(f[4]), tonumber(f[5]), tonumber(f[6])
-end
-local id = base
-if now >= epoch then
-  id = base + math.floor((now - epoch) / len)
-end
+local now = redis_now_ms()
+local id = round_at(s, now)
 -- Sealed-mark guard (docs/bus.md "Redis data loss and clock steps"): never into a round this
 -- partition has already sealed for its close. Redis's clock stepped back (or a schedule was
 -- re-created behind the mark): the click counts in the next open round instead.

@@ -58,43 +58,16 @@ end
 local id, ttl, maxlen = tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local function d(x) return string.format('%d', x) end
 
+-- #include round_math
+
 -- 1. Fencing: only the lease holder writes or publishes.
 if redis.call('GET', KEYS[1]) ~= holder then
   return redis.error_reply('NOTLEADER the scheduler lease is not held by this process')
 end
 
-local f = redis.call('HMGET', KEYS[2], 'epoch', 'len', 'base', 'next_epoch', 'next_len',
-  'next_base', 'prev_epoch', 'prev_len', 'prev_base')
-if not f[1] then return redis.error_reply('NOROUND no round is running yet') end
-local s = { epoch = tonumber(f[1]), len = tonumber(f[2]), base = tonumber(f[3]) }
-if not s.epoch or not s.len or not s.base or s.len <= 0 then
-  return redis.error_reply('BADSCHEDULE the stored schedule is malformed')
-end
-if f[4] then s.next = { epoch = tonumber(f[4]), len = tonumber(f[5]), base = tonumber(f[6]) } end
-if f[7] then s.prev = { epoch = tonumber(f[7]), len = tonumber(f[8]), base = tonumber(f[9]) } end
-
--- Round math (docs/bus.md), as in clickrace/core/round_math.hpp.
-local function window_of(r)
-  local seg = s
-  if s.next and r >= s.next.base then
-    seg = s.next
-  elseif r >= s.base then
-    seg = s
-  elseif s.prev and r >= s.prev.base then
-    seg = s.prev
-  end
-  local start = seg.epoch + (r - seg.base) * seg.len
-  return start, start + seg.len
-end
-local function round_at(t)
-  local seg = s
-  if s.next and t >= s.next.epoch then seg = s.next end
-  if t < seg.epoch then return seg.base end
-  return seg.base + math.floor((t - seg.epoch) / seg.len)
-end
-
-local tm = redis.call('TIME')
-local now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
+local s, err = read_schedule(KEYS[2], 'NOROUND no round is running yet')
+if not s then return err end
+local now = redis_now_ms()
 
 -- 2. Announced once: a round announced before answers its stored result, and nothing is
 -- published again.
@@ -102,7 +75,7 @@ local result = redis.call('GET', KEYS[3])
 if result and redis.call('EXISTS', KEYS[4]) == 1 then return { 'DONE', result } end
 
 -- 3. Never close a round that is still running (by the global schedule and Redis TIME).
-local started, ended = window_of(id)
+local started, ended = window_of(s, id)
 if op ~= 'announce' and now < ended then return { 'EARLY', ended - now } end
 
 -- 4. The result, written once: a result written before (by this leader or a dead one, from the
@@ -134,8 +107,8 @@ local channel = P .. 'events'
 redis.call('PUBLISH', channel,
   '{"event":"RoundEnded","round":' .. d(id) .. ',"data":' .. result .. '}')
 -- Announce the next round only when it is the one running now (not while catching up).
-local next_start, next_end = window_of(id + 1)
-if round_at(now) == id + 1 and now >= next_start then
+local next_start, next_end = window_of(s, id + 1)
+if round_at(s, now) == id + 1 and now >= next_start then
   redis.call('PUBLISH', channel, string.format(
     '{"event":"RoundStarted","round":%d,"data":{"round":%d,"startsAt":%d,"endsAt":%d,"serverTime":%d}}',
     id + 1, id + 1, next_start, next_end, now))

@@ -27,6 +27,8 @@ end
 local term, id, ttl, max_listed = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local function d(x) return string.format('%d', x) end
 
+-- #include round_math
+
 -- 1. Fencing: a leader of an older term seals nothing (nor reads a summary back).
 local seen = tonumber(redis.call('GET', KEYS[3]) or '0') or 0
 if term < seen then return redis.error_reply('NOTLEADER term ' .. d(seen)) end
@@ -38,31 +40,10 @@ if existing then return { 'DONE', existing } end
 
 -- 3. Never seal a round that is still running here (this node's clock and schedule copy: the
 -- ones click.lua attributes this partition's clicks with).
-local f = redis.call('HMGET', KEYS[1], 'epoch', 'len', 'base', 'next_epoch', 'next_len',
-  'next_base', 'prev_epoch', 'prev_len', 'prev_base')
-if not f[1] then return redis.error_reply('NOROUND no copy of the schedule in this partition') end
-local s = { epoch = tonumber(f[1]), len = tonumber(f[2]), base = tonumber(f[3]) }
-if not s.epoch or not s.len or not s.base or s.len <= 0 then
-  return redis.error_reply('BADSCHEDULE the stored schedule is malformed')
-end
-if f[4] then s.next = { epoch = tonumber(f[4]), len = tonumber(f[5]), base = tonumber(f[6]) } end
-if f[7] then s.prev = { epoch = tonumber(f[7]), len = tonumber(f[8]), base = tonumber(f[9]) } end
--- Round math (docs/bus.md), as in close_round.lua and clickrace/core/round_math.hpp.
-local function window_of(r)
-  local seg = s
-  if s.next and r >= s.next.base then
-    seg = s.next
-  elseif r >= s.base then
-    seg = s
-  elseif s.prev and r >= s.prev.base then
-    seg = s.prev
-  end
-  local start = seg.epoch + (r - seg.base) * seg.len
-  return start, start + seg.len
-end
-local tm = redis.call('TIME')
-local now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
-local _, ended = window_of(id)
+local s, err = read_schedule(KEYS[1], 'NOROUND no copy of the schedule in this partition')
+if not s then return err end
+local now = redis_now_ms()
+local _, ended = window_of(s, id)
 if now < ended then return { 'EARLY', ended - now } end
 
 -- 4. The summary. Equal zset scores come back in bytewise member order (winners.hpp's order).
