@@ -53,17 +53,8 @@ class Partitions : public ::testing::Test {
     EXPECT_TRUE(p->start()) << p->process().output();
     return p;
   }
-  // Closed in Redis and heard on pub/sub (the closed mark is written before the publish).
   bool wait_closed(int64_t at_least, std::chrono::milliseconds timeout = 15s) {
-    return eventually(
-        [&] {
-          if (closed_round(sync_, prefix_) < at_least) return false;
-          for (const auto& e : events_.ended()) {
-            if (e.round >= at_least) return true;
-          }
-          return false;
-        },
-        timeout);
+    return wait_closed_and_heard(sync_, prefix_, events_, at_least, timeout);
   }
   bus::PartitionKeys part(int k) const { return keys_.partition(k, kS); }
   void add(int64_t round, const std::string& name, int64_t n) {

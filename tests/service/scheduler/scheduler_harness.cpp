@@ -137,6 +137,19 @@ int64_t closed_round(RedisSync& redis, const std::string& prefix) {
   return r.is_nil() || r.str.empty() ? 0 : std::stoll(r.str);
 }
 
+bool wait_closed_and_heard(RedisSync& redis, const std::string& prefix, const EventListener& events,
+                           int64_t at_least, std::chrono::milliseconds timeout) {
+  return eventually(
+      [&] {
+        if (closed_round(redis, prefix) < at_least) return false;
+        for (const auto& e : events.ended()) {
+          if (e.round >= at_least) return true;
+        }
+        return false;
+      },
+      timeout);
+}
+
 void expect_contiguous(const std::vector<bus::RoundResult>& rounds, int64_t len, int64_t first) {
   ASSERT_FALSE(rounds.empty());
   EXPECT_EQ(rounds.front().round, first);

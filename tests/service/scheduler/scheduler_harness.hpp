@@ -79,6 +79,11 @@ class EventListener {
 std::vector<bus::RoundResult> read_stream(RedisSync& redis, const std::string& prefix);
 // The highest closed round (`P closed`), 0 when none.
 int64_t closed_round(RedisSync& redis, const std::string& prefix);
+// Until round `at_least` is closed in Redis AND a RoundEnded of it (or later) reached `events`:
+// the closed mark is written before the result is published, so a test that reads `events`
+// right after the mark alone races the last event. False after `timeout`.
+bool wait_closed_and_heard(RedisSync& redis, const std::string& prefix, const EventListener& events,
+                           int64_t at_least, std::chrono::milliseconds timeout);
 
 // Checks the invariants of a run: ids strictly consecutive from `first`, every round exactly
 // `len` long, each starting where the previous one ended. Adds gtest failures.

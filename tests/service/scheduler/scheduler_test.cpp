@@ -26,18 +26,8 @@ class Scheduler : public ::testing::Test {
     EXPECT_TRUE(p->start()) << p->process().output();
     return p;
   }
-  // Closed in Redis and heard on pub/sub: the closed mark is written before the result is
-  // published, so a test reading events_ right after the mark alone races the last event.
   bool wait_closed(int64_t at_least, std::chrono::milliseconds timeout = 10s) {
-    return eventually(
-        [&] {
-          if (closed_round(sync_, prefix_) < at_least) return false;
-          for (const auto& e : events_.ended()) {
-            if (e.round >= at_least) return true;
-          }
-          return false;
-        },
-        timeout);
+    return wait_closed_and_heard(sync_, prefix_, events_, at_least, timeout);
   }
   std::string holder() {
     Reply r = sync_.cmd({"GET", prefix_ + "scheduler:leader"});
