@@ -15,46 +15,28 @@ Error unavailable() { return Error{"service unavailable"}; }
 
 constexpr std::size_t kTop = 10;
 
-struct TopEntry {
-  std::string name;
-  std::int64_t clicks = 0;
-};
-
 // The reads of one current() call: the answer goes out when the last of them is back.
 struct Gather {
   nlohmann::json body;
   Rounds::Done done;
-  std::vector<TopEntry> top;  // every partition's top, merged at the end
+  std::vector<std::vector<bus::TopEntry>> tops;  // every partition's top, merged at the end
   std::size_t left = 0;
   bool failed = false;
 };
 
-void add_top(std::vector<TopEntry>& out, const redis::Reply& r) {
+std::vector<bus::TopEntry> parse_top(const redis::Reply& r) {
+  std::vector<bus::TopEntry> out;
   for (std::size_t i = 0; i + 1 < r.size(); i += 2) {
     auto clicks = core::parse_int(r[i + 1].str());
     out.push_back({r[i].str(), clicks ? *clicks : 0});
   }
-}
-
-// The first kTop over all partitions, ordered as one ZREVRANGE would order them: clicks
-// descending, ties by name in reverse byte order. Exact, as the partitions hold disjoint players
-// and each gave its own first kTop in that order.
-nlohmann::json merged_top(std::vector<TopEntry> all) {
-  std::sort(all.begin(), all.end(), [](const TopEntry& a, const TopEntry& b) {
-    if (a.clicks != b.clicks) return a.clicks > b.clicks;
-    return a.name > b.name;
-  });
-  auto top = nlohmann::json::array();
-  for (std::size_t i = 0; i < all.size() && i < kTop; ++i) {
-    top.push_back({{"name", all[i].name}, {"clicks", all[i].clicks}});
-  }
-  return top;
+  return out;
 }
 
 void finish_one(const std::shared_ptr<Gather>& g) {
   if (--g->left > 0) return;
   if (g->failed) return g->done(unavailable());
-  g->body["top"] = merged_top(std::move(g->top));
+  g->body["top"] = bus::merge_top(std::move(g->tops), kTop);
   g->done(g->body.dump());
 }
 
@@ -101,7 +83,7 @@ void Rounds::current(std::int64_t now_ms, std::optional<std::string> player, Don
                                       if (!top || !top->is_array()) {
                                         g->failed = true;
                                       } else {
-                                        add_top(g->top, *top);
+                                        g->tops.push_back(parse_top(*top));
                                       }
                                       finish_one(g);
                                     });

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "clickrace/bus/events.hpp"
+#include "clickrace/bus/partitions.hpp"
 #include "clickrace/core/log.hpp"
 #include "replies.hpp"
 
@@ -63,8 +64,8 @@ void LeaderboardPublisher::publish(uint64_t gen) {
       return schedule_next(gen);
     }
     if (!leading_()) return schedule_next(gen);
-    auto lb = make_leaderboard(window, ctx_.redis_now(), merge_top(std::move(g->tops), kTopSize),
-                               g->total);
+    auto lb = make_leaderboard(window, ctx_.redis_now(),
+                               bus::merge_top(std::move(g->tops), kTopSize), g->total);
     std::string env = bus::build_envelope(bus::kLeaderboard, lb.round, lb);
     ctx_.redis.command({"PUBLISH", ctx_.keys.events(), std::move(env)},
                        [this, gen](Result<redis::Reply> r) {

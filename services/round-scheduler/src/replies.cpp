@@ -192,19 +192,6 @@ Result<std::vector<bus::TopEntry>> parse_top(const redis::Reply& reply) {
   return top;
 }
 
-std::vector<bus::TopEntry> merge_top(std::vector<std::vector<bus::TopEntry>> parts, std::size_t n) {
-  std::vector<bus::TopEntry> all;
-  for (auto& p : parts) {
-    for (auto& e : p) all.push_back(std::move(e));
-  }
-  std::sort(all.begin(), all.end(), [](const bus::TopEntry& a, const bus::TopEntry& b) {
-    if (a.clicks != b.clicks) return a.clicks > b.clicks;
-    return a.name > b.name;
-  });
-  if (all.size() > n) all.resize(n);
-  return all;
-}
-
 std::vector<std::string> schedule_fields(const core::Schedule& s, int partitions) {
   auto add = [](std::vector<std::string>& out, const char* prefix, const core::Segment& seg) {
     out.push_back(std::string(prefix) + "epoch");

@@ -74,10 +74,6 @@ Result<std::optional<int64_t>> parse_optional_int(const redis::Reply& reply);
 // ZREVRANGE ... WITHSCORES -> [{name, clicks}].
 Result<std::vector<bus::TopEntry>> parse_top(const redis::Reply& reply);
 
-// The first `n` of the partitions' tops together: most clicks first, equal clicks in reverse
-// name order (ZREVRANGE's order, so one partition comes out as it went in).
-std::vector<bus::TopEntry> merge_top(std::vector<std::vector<bus::TopEntry>> parts, std::size_t n);
-
 // Every field of the schedule hash (schedule_copy.lua's ARGV after the term): epoch, len, base,
 // next_* and prev_* when present, partitions when above 1.
 std::vector<std::string> schedule_fields(const core::Schedule& schedule, int partitions);

@@ -1,5 +1,6 @@
 #include "clickrace/bus/partitions.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "clickrace/redis/cluster_slots.hpp"
@@ -25,6 +26,19 @@ std::string partition_tag(int k, int partitions) {
     int slot = redis::cluster::key_slot(tag);
     if (slot >= lo && slot < hi) return "{" + tag + "}";
   }
+}
+
+std::vector<TopEntry> merge_top(std::vector<std::vector<TopEntry>> parts, std::size_t n) {
+  std::vector<TopEntry> all;
+  for (auto& p : parts) {
+    for (auto& e : p) all.push_back(std::move(e));
+  }
+  std::sort(all.begin(), all.end(), [](const TopEntry& a, const TopEntry& b) {
+    if (a.clicks != b.clicks) return a.clicks > b.clicks;
+    return a.name > b.name;
+  });
+  if (all.size() > n) all.resize(n);
+  return all;
 }
 
 }  // namespace clickrace::bus

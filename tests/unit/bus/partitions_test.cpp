@@ -80,5 +80,14 @@ TEST(PartitionKeys, EveryKeyOfAPartitionIsOnItsTagsSlot) {
   EXPECT_EQ(key_slot(k.schedule()), key_slot(k.term()));
 }
 
+TEST(Partitions, MergeTopOrdersLikeOneZrevrange) {
+  using E = TopEntry;
+  auto top = merge_top({{E{"b", 5}, E{"a", 3}}, {E{"c", 5}, E{"d", 4}}, {}}, 3);
+  ASSERT_EQ(top.size(), 3u);
+  EXPECT_EQ(top[0].name, "c");
+  EXPECT_EQ(top[1].name, "b");
+  EXPECT_EQ(top[2].name, "d");
+}
+
 }  // namespace
 }  // namespace clickrace::bus

@@ -86,13 +86,7 @@ TEST(Replies, Seal) {
   EXPECT_FALSE(parse_summary_json("not json"));
 }
 
-TEST(Replies, MergeTopAndScheduleFields) {
-  using E = bus::TopEntry;
-  auto top = merge_top({{E{"b", 5}, E{"a", 3}}, {E{"c", 5}, E{"d", 4}}, {}}, 3);
-  ASSERT_EQ(top.size(), 3u);
-  EXPECT_EQ(top[0].name, "c");
-  EXPECT_EQ(top[1].name, "b");
-  EXPECT_EQ(top[2].name, "d");
+TEST(Replies, ScheduleFields) {
   core::Schedule s{1000, 500, 3, core::Segment{2000, 300, 5}, core::Segment{0, 250, 1}};
   EXPECT_EQ(schedule_fields(s, 4),
             (std::vector<std::string>{"epoch",      "1000", "len",      "500", "base",      "3",

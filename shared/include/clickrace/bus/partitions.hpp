@@ -1,6 +1,10 @@
 #pragma once
+#include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "clickrace/bus/events.hpp"
 
 // Score partitions (DESIGN §3.1): players are split into S partitions; every key of partition k
 // carries one hash tag, so a click script call on a Redis Cluster touches one slot. Pure.
@@ -17,5 +21,10 @@ int partition_of(std::string_view player, int partitions);
 // whose primaries hold equal contiguous slot ranges (what `redis-cli --cluster create` and
 // rebalance produce) therefore serves the S partitions S/primaries each (±1).
 std::string partition_tag(int k, int partitions);
+
+// The first `n` of the partitions' tops (each a ZREVRANGE ... WITHSCORES of its own players)
+// together: most clicks first, equal clicks in reverse name order — ZREVRANGE's order, so one
+// partition comes out as it went in. Exact, as partitions hold disjoint players.
+std::vector<TopEntry> merge_top(std::vector<std::vector<TopEntry>> parts, std::size_t n);
 
 }  // namespace clickrace::bus
