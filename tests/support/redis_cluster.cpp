@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace clickrace::test {
 namespace {
@@ -223,6 +224,23 @@ int RedisCluster::migrate_keys(int slot, int from, int to, int count) {
   Reply r = cmd(from, argv);
   if (r.is_error()) throw std::runtime_error("MIGRATE failed: " + r.str);
   return static_cast<int>(keys.elements.size());
+}
+
+int RedisCluster::move_slot_gradually(int slot, int from, int to, int keys_per_step,
+                                      std::chrono::milliseconds pause) {
+  migrate_begin(slot, from, to);
+  int moved = 0;
+  try {
+    for (int n; (n = migrate_keys(slot, from, to, keys_per_step)) > 0;) {
+      moved += n;
+      std::this_thread::sleep_for(pause);
+    }
+  } catch (...) {
+    migrate_end(slot, from, to);  // the slot is not left half-migrated
+    throw;
+  }
+  migrate_end(slot, from, to);
+  return moved;
 }
 
 void RedisCluster::migrate_end(int slot, int from, int to) {

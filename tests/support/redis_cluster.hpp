@@ -64,6 +64,11 @@ class RedisCluster {
   void migrate_end(int slot, int from, int to);
   // All three.
   void move_slot(int slot, int from, int to);
+  // All three, `keys_per_step` keys at a time with `pause` between the steps (so traffic meets
+  // every stage of a live reshard). Returns the keys moved; throws as migrate_keys does, after
+  // ending the migration.
+  int move_slot_gradually(int slot, int from, int to, int keys_per_step,
+                          std::chrono::milliseconds pause);
 
   // Output of the cluster nodes and of redis-cli, for failure messages.
   std::string diagnostics();

@@ -203,18 +203,13 @@ TEST(ClusterGatewayPartitions, ReshardingAPartitionUnderLoadAcknowledgesEveryCli
     if (p != from) to = p;
   }
   long long acked_before = load.totals().acked;
-  stack.cluster().migrate_begin(slot, from, to);
   int moved = 0;
   try {
     // A few keys at a time, with clicks flowing between the steps.
-    for (int n; (n = stack.cluster().migrate_keys(slot, from, to, 3)) > 0;) {
-      moved += n;
-      std::this_thread::sleep_for(50ms);
-    }
+    moved = stack.cluster().move_slot_gradually(slot, from, to, 3, 50ms);
   } catch (const std::exception& e) {
     ADD_FAILURE() << "migration: " << e.what();
   }
-  stack.cluster().migrate_end(slot, from, to);
   std::this_thread::sleep_for(2s);
   load.stop();
   EXPECT_EQ(stack.node_of(pk.schedule()), to);

@@ -208,18 +208,13 @@ TEST(ClusterServices, MovingTheGamesSlotUnderLoad) {
   for (int p : stack.cluster().primary_ports()) {
     if (p != from) to = p;
   }
-  stack.cluster().migrate_begin(slot, from, to);
   int moved = 0;
   try {
     // A few keys at a time, with clicks flowing between the steps.
-    for (int n; (n = stack.cluster().migrate_keys(slot, from, to, 5)) > 0;) {
-      moved += n;
-      std::this_thread::sleep_for(50ms);
-    }
+    moved = stack.cluster().move_slot_gradually(slot, from, to, 5, 50ms);
   } catch (const std::exception& e) {
     ADD_FAILURE() << "migration: " << e.what();
   }
-  stack.cluster().migrate_end(slot, from, to);
   std::this_thread::sleep_for(3s);
   load.stop();
   std::this_thread::sleep_for(std::chrono::milliseconds(3 * kClusterRoundMs));
