@@ -1,9 +1,7 @@
 // The only translation unit that includes websocketpp (see ws_server.hpp).
 #include "ws_server.hpp"
 
-#include <sys/socket.h>
-#include <sys/uio.h>
-
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <list>
@@ -11,11 +9,11 @@
 
 #include <websocketpp/concurrency/none.hpp>
 #include <websocketpp/config/asio_no_tls.hpp>
-#include <websocketpp/frame.hpp>
 #include <websocketpp/server.hpp>
 
 #include "clickrace/core/log.hpp"
 #include "socket_options.hpp"
+#include "ws_frames.hpp"
 
 namespace clickrace::gateway {
 namespace {
@@ -42,11 +40,9 @@ struct ConnBase {
   // connection sits in Impl::unanswered at this position and may be evicted for a newer one.
   std::optional<std::list<std::weak_ptr<void>>::iterator> unanswered;
   ConnId id = 0;
-  bool accepted = false;  // the upgrade was accepted: on_close is owed to the handler
-  bool opened = false;
-  // The last message handed to websocketpp's send queue; websocketpp holds it until its write
-  // has completed, so while this is alive our bytes must queue behind it (see send_bytes()).
-  std::weak_ptr<void> queued;
+  // The upgrade was accepted and the connection has not opened (been handed over) yet: on_close
+  // is owed to the handler if it ends here.
+  bool accepted = false;
 };
 
 // websocketpp's asio config, tuned for many small, single-threaded connections:
@@ -99,32 +95,33 @@ struct Config : websocketpp::config::asio {
 using Server = websocketpp::server<Config>;
 using ConnPtr = Server::connection_ptr;
 
-// After the upgrade websocketpp never reads the HTTP request and response again (only a failed
-// opening handshake logs them), yet keeps both, header maps and all, for the connection's life:
-// ~1 KB per connection, and the request target may hold the access token. The objects are
-// members of the (non-const) connection, so resetting them through the const accessors is
-// well-defined.
-void release_http_state(Server::connection_type& con) {
-  const_cast<Config::request_type&>(con.get_request()) = Config::request_type();
-  const_cast<Config::response_type&>(con.get_response()) = Config::response_type();
-}
+// The bytes that followed the upgrade request in the same read sit in websocketpp's private read
+// buffer (m_buf, m_buf_cursor: websocketpp/connection.hpp), to be parsed after the open handler;
+// the handover must take them along, and websocketpp has no accessor. An explicit instantiation
+// may name a private member (C++17 [temp.explicit]: access checking does not apply there), which is
+// the one well-defined way to reach them; the pair below is read once per connection, at its
+// handover.
+template <typename Tag, typename Tag::type Member>
+struct Expose {
+  friend typename Tag::type member(Tag) { return Member; }
+};
+struct ReadBufferTag {
+  using type = char (Server::connection_type::*)[Config::connection_read_buffer_size];
+  friend type member(ReadBufferTag);
+};
+struct ReadCursorTag {
+  using type = std::size_t Server::connection_type::*;
+  friend type member(ReadCursorTag);
+};
+template struct Expose<ReadBufferTag, &Server::connection_type::m_buf>;
+template struct Expose<ReadCursorTag, &Server::connection_type::m_buf_cursor>;
 
-// Writes what the socket takes now without blocking (MSG_DONTWAIT; MSG_NOSIGNAL: a dead peer
-// is an error, not SIGPIPE). Returns the bytes written; 0 on EAGAIN and on errors, which
-// websocketpp then meets on its own write of the rest and handles (it closes the connection).
-std::size_t write_now(asio::ip::tcp::socket& socket, std::string_view a, std::string_view b) {
-  iovec iov[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
-  msghdr m{};
-  m.msg_iov = iov;
-  m.msg_iovlen = b.empty() ? 1 : 2;
-  ssize_t n = ::sendmsg(socket.native_handle(), &m, MSG_DONTWAIT | MSG_NOSIGNAL);
-  return n > 0 ? static_cast<std::size_t>(n) : 0;
-}
-
-std::string frame_header(websocketpp::frame::opcode::value op, std::size_t size) {
-  websocketpp::frame::basic_header h(op, size, true, false);  // final, unmasked (server side)
-  websocketpp::frame::extended_header e(size);
-  return websocketpp::frame::prepare_header(h, e);  // <= 10 bytes: no allocation
+// Takes the leftover bytes out of websocketpp's buffer: it then parses none itself.
+std::string take_leftover(Server::connection_type& con) {
+  std::size_t& cursor = con.*member(ReadCursorTag{});
+  std::string bytes(con.*member(ReadBufferTag{}), cursor);
+  cursor = 0;
+  return bytes;
 }
 
 HttpRequest to_request(const ConnPtr& con, bool with_body) {
@@ -166,19 +163,32 @@ void HttpReply::operator()(HttpResponse response) {
 // so accepting again at once fails again at once and spins) accepting pauses this long.
 constexpr std::chrono::milliseconds kAcceptPause{100};
 
-struct WsServer::Impl {
+// The read buffer every upgraded connection reads into (one per loop; bigger than a typical
+// burst of frames, so one recv drains a socket).
+constexpr std::size_t kReadBufferBytes = 64 * 1024;
+
+struct WsServer::Impl : WsConnectionOwner {
   asio::io_context& io;
   WsHandler& handler;
   WsLimits limits;
   Server server;
-  std::unordered_map<ConnId, ConnPtr> open;
+  WsShared shared;
+  std::unordered_map<ConnId, std::shared_ptr<WsConnection>> open;  // upgraded, handed over
   ConnId next_id = 1;
   asio::steady_timer accept_pause;
   std::uint64_t over_budget = 0;  // sockets closed because the open-file budget was full
   std::list<std::weak_ptr<void>> unanswered;  // oldest first: see admit()
 
   Impl(asio::io_context& io_, WsHandler& h, WsLimits l)
-      : io(io_), handler(h), limits(l), accept_pause(io_) {}
+      : io(io_),
+        handler(h),
+        limits(l),
+        shared{io_, *this, l.max_message_bytes, l.max_send_buffer_bytes,
+               std::string(kReadBufferBytes, '\0')},
+        accept_pause(io_) {}
+
+  // Client sockets held: websocketpp's (accepted, not yet handed over) and the open ones.
+  std::size_t sockets_held() const { return ConnBase::sockets_held() + open.size(); }
 
   // Our accept loop instead of websocketpp's start_accept(), which re-arms at once after an
   // error (server_endpoint.hpp handle_accept): on EMFILE that is a busy loop at 100 % CPU.
@@ -215,7 +225,7 @@ struct WsServer::Impl {
   // gateway serving real requests; only when every held socket is an open WebSocket or an
   // answered request is the new socket itself closed.
   void admit(const ConnPtr& con) {
-    if (ConnBase::sockets_held() > limits.max_sockets) {
+    if (sockets_held() > limits.max_sockets) {
       ConnPtr victim = oldest_unanswered();
       if (over_budget++ % 1000 == 0) {
         CR_LOG(warn) << "open-file budget full (" << limits.max_sockets << " client sockets): "
@@ -250,11 +260,14 @@ struct WsServer::Impl {
     con.unanswered.reset();
   }
 
+  static void mark_released(ConnBase& con) {
+    if (con.socket_released) return;
+    con.socket_released = true;
+    ++ConnBase::released;
+  }
+
   void release_socket(const ConnPtr& con) {
-    if (!con->socket_released) {
-      con->socket_released = true;
-      ++ConnBase::released;
-    }
+    mark_released(*con);
     asio::error_code ignored;
     con->get_raw_socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     con->get_raw_socket().close(ignored);
@@ -267,9 +280,9 @@ struct WsServer::Impl {
     });
   }
 
-  ConnPtr find(ConnId id) {
+  WsConnection* find(ConnId id) {
     auto it = open.find(id);
-    return it == open.end() ? nullptr : it->second;
+    return it == open.end() ? nullptr : it->second.get();
   }
 
   void on_http(websocketpp::connection_hdl hdl) {
@@ -309,19 +322,30 @@ struct WsServer::Impl {
     return true;
   }
 
+  // The upgrade is done: the socket (and any bytes that came behind the request) goes to a
+  // WsConnection, and websocketpp's connection, left without a socket, fails its next read and
+  // ends quietly (accepted is cleared, so on_gone owes nothing).
   void on_open(websocketpp::connection_hdl hdl) {
     ConnPtr con = server.get_con_from_hdl(hdl);
-    release_http_state(*con);
-    con->opened = true;
-    open.emplace(con->id, con);
+    con->accepted = false;
+    auto& raw = con->get_raw_socket();
+    asio::error_code ec;
+    auto protocol = raw.local_endpoint(ec).protocol();
+    int fd = ec ? -1 : raw.release(ec);
+    mark_released(*con);
+    if (ec || fd < 0) {
+      CR_LOG(warn) << "could not take over an upgraded socket: " << ec.message();
+      return handler.on_close(con->id);
+    }
+    std::string leftover = take_leftover(*con);
+    auto conn =
+        std::make_shared<WsConnection>(asio::ip::tcp::socket(io, protocol, fd), con->id, shared);
+    open.emplace(con->id, conn);
     handler.on_open(con->id);
-  }
-
-  void on_message(websocketpp::connection_hdl hdl, Server::message_ptr msg) {
-    ConnPtr con = server.get_con_from_hdl(hdl);
-    if (!con->opened) return;
-    handler.on_message(con->id, msg->get_opcode() == websocketpp::frame::opcode::text,
-                       msg->get_payload());
+    // Not inside websocketpp's callback: the leftover may hold messages for the handler.
+    asio::post(io, [conn, bytes = std::move(leftover)]() mutable {
+      if (conn->open()) conn->start(std::move(bytes));
+    });
   }
 
   void on_gone(websocketpp::connection_hdl hdl) {
@@ -329,61 +353,22 @@ struct WsServer::Impl {
     answered(*con);
     if (!con->accepted) return;
     con->accepted = false;
-    open.erase(con->id);
     handler.on_close(con->id);
   }
 
-  // Every data frame (and pong) of an open connection goes through here. Fast path: when
-  // nothing of ours waits inside websocketpp, the frame goes straight to the socket — no message
-  // object, no queue, no write handler. Whatever the socket does not take is queued through
-  // websocketpp as a message of its own, and later frames queue behind it until websocketpp has
-  // written it. So a frame is never split between the two paths out of order, and websocketpp
-  // never writes while a frame of ours is half-written: its only writes of its own on an open
-  // connection would be pongs (we answer pings here instead) and close frames (after which
-  // nothing more is sent, as the state check below ensures).
-  SendResult send_bytes(const ConnPtr& con, std::string_view head, std::string_view body) {
-    if (con->get_state() != websocketpp::session::state::open) return SendResult::gone;
-    if (con->get_buffered_amount() > limits.max_send_buffer_bytes) {
-      abort(con);
-      return SendResult::dropped_slow;
-    }
-    std::size_t done = 0;
-    if (con->queued.expired()) {
-      done = write_now(con->get_raw_socket(), head, body);
-      if (done == head.size() + body.size()) return SendResult::ok;
-    }
-    auto msg = std::make_shared<Config::message_type>(Config::con_msg_manager_type::ptr(),
-                                                      websocketpp::frame::opcode::text, 0);
-    std::string& rest = msg->get_raw_payload();  // raw frame bytes; the header stays empty
-    if (done < head.size()) {
-      rest.reserve(head.size() - done + body.size());
-      rest.append(head.substr(done));
-      rest.append(body);
-    } else {
-      rest.assign(body.substr(done - head.size()));
-    }
-    msg->set_prepared(true);
-    con->queued = msg;
-    websocketpp::lib::error_code ec = con->send(msg);
-    return ec ? SendResult::gone : SendResult::ok;
+  void on_message(WsConnection& c, bool text, std::string_view payload) override {
+    handler.on_message(c.id(), text, payload);
+  }
+
+  void on_closed(WsConnection& c) override {
+    open.erase(c.id());
+    handler.on_close(c.id());
   }
 
   SendResult send_bytes(ConnId id, std::string_view head, std::string_view body) {
-    ConnPtr con = find(id);
-    if (!con) return SendResult::gone;
-    return send_bytes(con, head, body);
+    WsConnection* c = find(id);
+    return c ? c->send(head, body) : SendResult::gone;
   }
-
-  // websocketpp would queue its pong itself, beside our direct writes: send it our way.
-  bool on_ping(websocketpp::connection_hdl hdl, const std::string& payload) {
-    ConnPtr con = server.get_con_from_hdl(hdl);
-    send_bytes(con, frame_header(websocketpp::frame::opcode::pong, payload.size()), payload);
-    return false;  // websocketpp must not answer too
-  }
-
-  // Shutting the socket down fails the pending write and read; websocketpp then terminates
-  // the connection and calls the close handler.
-  void abort(const ConnPtr& con) { release_socket(con); }
 };
 
 WsServer::WsServer(asio::io_context& io, WsHandler& handler, WsLimits limits)
@@ -402,11 +387,7 @@ WsServer::WsServer(asio::io_context& io, WsHandler& handler, WsLimits limits)
   s.set_http_handler([impl](websocketpp::connection_hdl h) { impl->on_http(h); });
   s.set_validate_handler([impl](websocketpp::connection_hdl h) { return impl->on_validate(h); });
   s.set_open_handler([impl](websocketpp::connection_hdl h) { impl->on_open(h); });
-  s.set_message_handler(
-      [impl](websocketpp::connection_hdl h, Server::message_ptr m) { impl->on_message(h, m); });
   s.set_close_handler([impl](websocketpp::connection_hdl h) { impl->on_gone(h); });
-  s.set_ping_handler(
-      [impl](websocketpp::connection_hdl h, std::string p) { return impl->on_ping(h, p); });
   s.set_fail_handler([impl](websocketpp::connection_hdl h) { impl->on_gone(h); });
 }
 
@@ -433,8 +414,7 @@ void WsServer::stop_listening() {
 
 PreparedFrame WsServer::prepare(std::string_view text, bool binary) {
   // Server frames are unmasked, so the framed bytes are the same for every recipient.
-  std::string head = frame_header(
-      binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text, text.size());
+  std::string head = ws::frame_header(binary ? ws::Opcode::binary : ws::Opcode::text, text.size());
   auto bytes = std::make_shared<std::string>();
   bytes->reserve(head.size() + text.size());
   bytes->append(head);
@@ -451,31 +431,22 @@ SendResult WsServer::send(ConnId id, const PreparedFrame& frame) {
 }
 
 SendResult WsServer::send(ConnId id, std::string_view payload, bool binary) {
-  auto op = binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text;
-  return impl_->send_bytes(id, frame_header(op, payload.size()), payload);
+  auto op = binary ? ws::Opcode::binary : ws::Opcode::text;
+  return impl_->send_bytes(id, ws::frame_header(op, payload.size()), payload);
 }
 
 void WsServer::close(ConnId id, std::uint16_t code, std::string_view reason) {
-  ConnPtr con = impl_->find(id);
-  if (!con) return;
-  websocketpp::lib::error_code ec;
-  con->close(code, std::string(reason), ec);
+  if (WsConnection* c = impl_->find(id)) c->close(code, reason);
 }
 
 void WsServer::abort(ConnId id) {
-  if (ConnPtr con = impl_->find(id)) impl_->abort(con);
+  if (WsConnection* c = impl_->find(id)) c->abort();
 }
 
 std::size_t WsServer::open_count() const { return impl_->open.size(); }
 
 void WsServer::close_all(std::uint16_t code, std::string_view reason) {
-  std::vector<ConnPtr> all;
-  all.reserve(impl_->open.size());
-  for (auto& [id, con] : impl_->open) all.push_back(con);
-  for (auto& con : all) {
-    websocketpp::lib::error_code ec;
-    con->close(code, std::string(reason), ec);
-  }
+  for (auto& [id, c] : impl_->open) c->close(code, reason);
 }
 
 }  // namespace clickrace::gateway

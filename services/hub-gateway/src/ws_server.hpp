@@ -11,10 +11,13 @@
 
 #include "clickrace/core/result.hpp"
 #include "http_types.hpp"
+#include "ws_connection.hpp"
 
-// The websocketpp adapter: one HTTP + WebSocket port on the caller's io_context. websocketpp is
-// confined to ws_server.cpp (it costs ~20 s of compile per translation unit); everything else
-// sees connection ids, HttpRequest/HttpResponse values and prepared frames.
+// One HTTP + WebSocket port on the caller's io_context. websocketpp serves HTTP and the opening
+// handshake; an upgraded connection's socket is then handed to our own WsConnection
+// (ws_connection.hpp), which reads and writes its frames. websocketpp is confined to
+// ws_server.cpp (it costs ~20 s of compile per translation unit); everything else sees
+// connection ids, HttpRequest/HttpResponse values and prepared frames.
 // Single-threaded: every method must be called on the io_context thread.
 namespace clickrace::gateway {
 
@@ -72,8 +75,6 @@ class WsHandler {
   // The connection is gone (also after an accepted upgrade that never opened).
   virtual void on_close(ConnId id) = 0;
 };
-
-enum class SendResult { ok, gone, dropped_slow };
 
 class WsServer {
  public:
