@@ -176,6 +176,51 @@ TEST_F(WsTransport, FragmentsAddingUpPast32KBFailWith1009) {
   expect_serving();
 }
 
+// Text messages are checked as UTF-8 as a whole: a character cut between fragments is fine (the
+// check carries over), while a message that is not UTF-8 on its own fails with 1007 (RFC 6455
+// §8.1) even when the next message would complete it.
+TEST_F(WsTransport, Utf8CharacterSplitBetweenFragmentsIsAccepted) {
+  RawWs c;
+  ASSERT_TRUE(c.open_hub(gw.port, token));
+  const std::string target = "N\xf0\x9f\x98\x80pe";  // a 4-byte character
+  std::string rec = invocation("u", target);
+  std::size_t at = rec.find('\xf0');
+  for (std::size_t cut = at + 1; cut < at + 4; ++cut) {
+    ASSERT_TRUE(c.send(frame(1, rec.substr(0, cut), false) + frame(0, rec.substr(cut), true)));
+    auto r = c.next_non_ping();
+    ASSERT_TRUE(r) << cut;
+    EXPECT_EQ(r->value("error", ""), "Unknown hub method '" + target + "'");
+  }
+}
+
+TEST_F(WsTransport, InvalidUtf8InTextMessagesFailsWith1007) {
+  std::string rec = invocation("u", "Nope");
+  std::size_t at = rec.find("Nope") + 1;
+  auto with = [&](const std::string& bad) { return rec.substr(0, at) + bad + rec.substr(at); };
+  struct Row {
+    std::string name, bytes;
+  };
+  std::vector<Row> rows = {
+      {"overlong '/'", frame(1, with("\xc0\xaf"))},
+      {"UTF-16 surrogate", frame(1, with("\xed\xa0\x80"))},
+      {"above U+10FFFF", frame(1, with("\xf4\x90\x80\x80"))},
+      {"lone continuation byte", frame(1, with("\x80"))},
+      {"in the last of 3 fragments", frame(1, rec.substr(0, 10), false) +
+                                         frame(0, rec.substr(10, 10), false) +
+                                         frame(0, with("\xc3\x28").substr(20), true)},
+      {"character cut between two messages",
+       frame(1, rec.substr(0, at) + "\xc3") + frame(1, "\xa9" + rec.substr(at))},
+  };
+  for (auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    RawWs c;
+    ASSERT_TRUE(c.open_hub(gw.port, token));
+    ASSERT_TRUE(c.send(row.bytes));
+    expect_failed_with(c, 1007);
+  }
+  expect_serving();
+}
+
 // 16-bit lengths work for any size above 125; the 64-bit form only for 65536 and more (pinned:
 // websocketpp fails a non-minimal length, which RFC 6455 §5.2 requires of senders; see below).
 TEST_F(WsTransport, SixteenBitLengthsAreRead) {
