@@ -83,16 +83,18 @@ void WsConnection::on_event(const ws::Event& e) {
       return;
     case Kind::close:
       if (state_ != State::open) return terminate();  // the answer to our Close
-      // The peer's Close: answer with its code (RFC 6455 §5.5.1), then the server closes TCP.
+      // The peer's Close: echoed (RFC 6455 §5.5.1; no code is answered with 1000, as
+      // websocketpp does), then the server closes TCP.
       state_ = State::closing;
       close_after_write_ = true;
-      write(ws::close_frame(e.code, {}), {});
+      write(ws::close_frame(e.code ? e.code : ws::kCloseNormal, e.payload), {});
       if (queued_bytes() == 0) return terminate();
       return arm_close_timer();
     case Kind::fail:
-      // A protocol violation: the stream cannot be parsed further, so after our Close the
-      // connection ends at the peer's EOF or the timeout.
+      // A protocol violation: the stream cannot be parsed any further, so no Close can be read
+      // back. Our Close, then FIN; the connection ends at the peer's EOF or the timeout.
       close(e.code, e.payload);
+      if (state_ == State::closing) half_close_after_write();
       return;
   }
 }
@@ -147,6 +149,14 @@ void WsConnection::on_writable() {
   out_sent_ = 0;
   if (out_.capacity() > kKeepCapacity) std::string().swap(out_);
   if (close_after_write_) terminate();
+  if (half_close_after_write_) half_close_after_write();
+}
+
+void WsConnection::half_close_after_write() {
+  half_close_after_write_ = true;
+  if (queued_bytes() > 0) return;  // on_writable() comes back here
+  asio::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
 }
 
 void WsConnection::close(std::uint16_t code, std::string_view reason) {

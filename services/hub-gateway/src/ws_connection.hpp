@@ -72,6 +72,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   void do_write();
   void on_writable();
   void arm_close_timer();
+  void half_close_after_write();
   void terminate();
 
   asio::ip::tcp::socket socket_;
@@ -84,6 +85,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   State state_ = State::open;
   bool write_waiting_ = false;
   bool close_after_write_ = false;  // we answered the peer's Close: drop TCP once it is written
+  bool half_close_after_write_ = false;  // a protocol violation: FIN once our Close is written
 };
 
 }  // namespace clickrace::gateway

@@ -109,6 +109,10 @@ std::size_t FrameReader::next_frame(char* p, std::size_t n, Frame& f, Event& fai
     for (std::size_t i = 0; i < extra; ++i)
       size = (size << 8) | static_cast<std::uint8_t>(p[2 + i]);
     if (size >> 63) return failed = failure(kCloseProtocolError, "bad frame length"), 0;
+    // RFC 6455 §5.2: the minimal number of bytes must be used (websocketpp refuses others too).
+    if (size < (extra == 2 ? 126u : 0x10000u)) {
+      return failed = failure(kCloseProtocolError, "length not minimally encoded"), 0;
+    }
     head += extra;
   }
   if (is_control(f.op)) {
