@@ -36,6 +36,10 @@ void Hub::close_with(Connection& c, std::optional<std::string_view> error, bool 
   if (c.socket != 0) server_->close(c.socket, code, "");
 }
 
+namespace {
+constexpr std::size_t kCompletionBytes = 128;
+}  // namespace
+
 void Hub::deliver(std::vector<ClickOutcome>& outcomes) {
   // Group per connection so k completions for one client travel as one WebSocket message.
   struct Batch {
@@ -43,6 +47,7 @@ void Hub::deliver(std::vector<ClickOutcome>& outcomes) {
     std::uint32_t count = 0;
   };
   std::unordered_map<ConnId, Batch> out;
+  out.reserve(outcomes.size());
   std::vector<ConnId> evicted_done;  // ids: sending may destroy a connection
   for (auto& o : outcomes) {
     auto it = conns_.find(o.caller);
@@ -54,6 +59,9 @@ void Hub::deliver(std::vector<ClickOutcome>& outcomes) {
     Batch& batch = out[o.caller];
     ++batch.count;
     std::string& buf = batch.bytes;
+    // One allocation for a connection's completions, not one per append as the string grows
+    // (a Click completion is ~70 bytes; most connections get one per batch).
+    if (buf.empty()) buf.reserve(kCompletionBytes);
     if (o.result) {
       protocol.click_completion(buf, *o.invocation_id, *o.result);
     } else {
