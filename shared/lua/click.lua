@@ -136,19 +136,16 @@ end
 local rate_prev, rate_cur, rate_next = KEYS[8], KEYS[9], KEYS[10]
 if id ~= guess then rate_prev, rate_cur, rate_next = KEYS[9], KEYS[10], KEYS[11] end
 
--- HMGET of "" and `names` (in chunks: one HMGET up to CHUNK names): the hash's marker (false:
--- no hash) and the names' values.
+-- HMGET of "" and then `names` (in chunks of CHUNK fields: unpack() has a stack limit): v[1] is
+-- the hash's marker (false: no hash), v[j + 1] the bucket of names[j].
 local function read_buckets(key, names)
-  local q = { '' }
-  for j = 1, #names do q[j + 1] = names[j] end
-  local v = {}
-  for i = 1, #q, CHUNK do
-    local part = redis.call('HMGET', key, unpack(q, i, math.min(i + CHUNK - 1, #q)))
+  local n = #names
+  local v = redis.call('HMGET', key, '', unpack(names, 1, math.min(n, CHUNK - 1)))
+  for i = CHUNK, n, CHUNK do
+    local part = redis.call('HMGET', key, unpack(names, i, math.min(i + CHUNK - 1, n)))
     for j = 1, #part do v[#v + 1] = part[j] end
   end
-  local out = {}
-  for j = 2, #v do out[j - 1] = v[j] end
-  return v[1], out
+  return v
 end
 
 -- How many millitokens a stored bucket holds now (nil: none or unreadable).
@@ -179,28 +176,34 @@ else
     end
   end
   local level, missing = {}, {}
-  local mark, cur = read_buckets(rate_cur, names)
-  for j, name in ipairs(names) do
-    level[name] = level_now(cur[j])
+  local cur = read_buckets(rate_cur, names)
+  local mark = cur[1]
+  for j = 1, #names do
+    local name = names[j]
+    level[name] = level_now(cur[j + 1])
     if level[name] == nil then missing[#missing + 1] = name end
   end
   -- Round id+1's hash exists ("2"; or perhaps, when round id's is new): the clock stepped back.
   local next_mark
   if mark ~= '1' then
-    local nxt
-    next_mark, nxt = read_buckets(rate_next, names)
-    for j, name in ipairs(names) do level[name] = lower(level[name], level_now(nxt[j])) end
+    local nxt = read_buckets(rate_next, names)
+    next_mark = nxt[1]
+    for j = 1, #names do
+      local name = names[j]
+      level[name] = lower(level[name], level_now(nxt[j + 1]))
+    end
   end
   local prev_mark
   if #missing > 0 then
-    local prev
-    prev_mark, prev = read_buckets(rate_prev, missing)
+    local prev = read_buckets(rate_prev, missing)
+    prev_mark = prev[1]
     -- Absent from round id-1 too: the player's last click came before round id-1 began.
     local fresh = cap
     local prev_start = window_of(s, id - 1)
     if now >= prev_start and now - prev_start < 1000 then fresh = (now - prev_start) * rate end
-    for j, name in ipairs(missing) do
-      level[name] = lower(level[name], level_now(prev[j]) or fresh)
+    for j = 1, #missing do
+      local name = missing[j]
+      level[name] = lower(level[name], level_now(prev[j + 1]) or fresh)
     end
   end
   for i = FIRST, #ARGV, 2 do
@@ -211,7 +214,8 @@ else
   end
   local fields = {}
   if not mark then fields = { '', next_mark and '2' or '1' } end
-  for _, name in ipairs(names) do
+  for j = 1, #names do
+    local name = names[j]
     fields[#fields + 1] = name
     fields[#fields + 1] = string.format('%d,%d', level[name], now)
   end
