@@ -33,7 +33,7 @@ std::vector<std::string> ClickBatch::script_keys(const bus::PartitionKeys& pk,
                                                  const std::string& batch_id,
                                                  std::int64_t round) const {
   std::vector<std::string> keys;
-  keys.reserve(7 + players_.size());
+  keys.reserve(11);
   keys.push_back(pk.schedule());
   keys.push_back(pk.sealed());
   keys.push_back(pk.click_batch(batch_id));
@@ -41,7 +41,11 @@ std::vector<std::string> ClickBatch::script_keys(const bus::PartitionKeys& pk,
   keys.push_back(pk.total(round));
   keys.push_back(pk.scores(round + 1));
   keys.push_back(pk.total(round + 1));
-  for (const auto& p : players_) keys.push_back(pk.click_rate(p.name));
+  // The players' token buckets: one hash per round, whatever the player count.
+  keys.push_back(pk.rate(round - 1));
+  keys.push_back(pk.rate(round));
+  keys.push_back(pk.rate(round + 1));
+  keys.push_back(pk.rate(round + 2));
   return keys;
 }
 

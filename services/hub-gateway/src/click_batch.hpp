@@ -50,7 +50,8 @@ class ClickBatch {
   std::vector<std::string> script_args(const std::string& batch_id, int clicks_per_s,
                                        int partitions, std::int64_t round) const;
   // click.lua's KEYS on partition `pk` (docs/bus.md "Scripts"): its schedule copy, sealed mark,
-  // the batch id, scores and total of rounds r and r+1, then each player's bucket in ARGV order.
+  // the batch id, scores and total of rounds r and r+1, then the rate hashes (the players' token
+  // buckets) of rounds r-1 to r+2: eleven keys, whatever the player count.
   std::vector<std::string> script_keys(const bus::PartitionKeys& pk, const std::string& batch_id,
                                        std::int64_t round) const;
   // The requests by partition (bus::partition_of(player, partitions)): `partitions` batches,

@@ -45,14 +45,12 @@ class BusTest : public ::testing::Test {
   }
 
   // click.lua's KEYS for a batch on partition `pk` whose caller guesses round r is running
-  // (docs/bus.md "Scripts"): one clickrate key per (name, count) pair.
+  // (docs/bus.md "Scripts"): 11 keys, the token buckets in the rate hashes of rounds r-1..r+2.
   static std::vector<std::string> click_keys(const bus::PartitionKeys& pk, const std::string& batch,
-                                             int64_t r, const std::vector<std::string>& pairs) {
-    std::vector<std::string> keys{pk.schedule(),  pk.sealed(), pk.click_batch(batch),
-                                  pk.scores(r),   pk.total(r), pk.scores(r + 1),
-                                  pk.total(r + 1)};
-    for (size_t i = 0; i < pairs.size(); i += 2) keys.push_back(pk.click_rate(pairs[i]));
-    return keys;
+                                             int64_t r) {
+    return {pk.schedule(), pk.sealed(),      pk.click_batch(batch), pk.scores(r),
+            pk.total(r),   pk.scores(r + 1), pk.total(r + 1),       pk.rate(r - 1),
+            pk.rate(r),    pk.rate(r + 1),   pk.rate(r + 2)};
   }
   // One click.lua call on partition `pk` of `partitions`, with the round guess r.
   Reply click_on(const bus::PartitionKeys& pk, const std::string& batch, int rate, int partitions,
@@ -60,7 +58,7 @@ class BusTest : public ::testing::Test {
     std::vector<std::string> args{batch, std::to_string(rate), std::to_string(partitions),
                                   std::to_string(r)};
     args.insert(args.end(), pairs.begin(), pairs.end());
-    return eval(bus::lua::click, click_keys(pk, batch, r, pairs), args);
+    return eval(bus::lua::click, click_keys(pk, batch, r), args);
   }
   // A batch as the gateway sends it: on partition k of S, the round guessed 0 at first, then
   // resent at once with the round a STALEROUND answer names.

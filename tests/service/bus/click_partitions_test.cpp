@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "bus_fixture.hpp"
@@ -61,8 +62,8 @@ TEST_F(ClickPartitions, ABatchWritesOnlyItsPartitionsKeys) {
   for (const auto& k : all_keys()) {
     if (!before.count(k)) written.insert(k);
   }
-  EXPECT_EQ(written, (std::set<std::string>{pk.scores(6), pk.total(6), pk.click_batch("gw:1"),
-                                            pk.click_rate(alice), pk.click_rate(bob)}));
+  EXPECT_EQ(written,
+            (std::set<std::string>{pk.scores(6), pk.total(6), pk.click_batch("gw:1"), pk.rate(6)}));
   EXPECT_EQ(cmd({"EXISTS", keys_.scores(6)}).integer, 0) << "the global layout is untouched";
   // Each partition's keys carry its own tag: another partition of the same round is apart.
   auto other = keys_.partition(1, kS);
@@ -236,7 +237,7 @@ TEST_F(ClickPartitions, TheScriptTouchesOnlyItsDeclaredKeys) {
     if (i == 4) cmd({"SET", pk.sealed(), "20"});
     const auto& c = calls[i];
     std::vector<std::string> pairs{a, "2", b, "1"};
-    for (const auto& k : click_keys(pk, c.id, c.r, pairs)) declared.insert(k);
+    for (const auto& k : click_keys(pk, c.id, c.r)) declared.insert(k);
     click_on(pk, c.id, 5, c.partitions, c.r, pairs);
   }
   int script_commands = 0;
@@ -254,9 +255,46 @@ TEST_F(ClickPartitions, TheScriptTouchesOnlyItsDeclaredKeys) {
     EXPECT_TRUE(declared.count(args[1])) << "undeclared key in: " << line;
   }
   EXPECT_GT(script_commands, 10);
-  for (const char* v : {"GET", "PTTL", "PEXPIRE", "HMGET", "SET", "ZINCRBY", "INCRBY"}) {
+  for (const char* v :
+       {"GET", "PTTL", "PEXPIRE", "HMGET", "SET", "ZINCRBY", "INCRBY", "HSET", "PEXPIREAT"}) {
     EXPECT_TRUE(verbs.count(v)) << v << " path not exercised";
   }
+}
+
+// The buckets cost O(1) commands per call, and none with rate 0 (unlimited): MONITOR counts the
+// script's commands on the bucket hashes for calls of 1 player and of 50.
+TEST_F(ClickPartitions, BucketCommandsPerCallDoNotGrowWithPlayersAndRateZeroHasNone) {
+  write_partitioned_schedule();
+  auto pk = keys_.partition(3, kS);
+  std::vector<std::string> one{player_in(3, kS, "solo"), "1"}, many, many_again;
+  for (int i = 0; many.size() < 100; ++i) {
+    many.insert(many.end(), {player_in(3, kS, "m" + std::to_string(i) + "x"), "2"});
+  }
+  Monitor monitor(server_->port());
+  click_on(pk, "z:0", 0, kS, 6, many);  // rate 0
+  cmd({"ECHO", "mark:rate"});
+  click_on(pk, "z:1", 5, kS, 6, one);  // creates round 6's hash
+  cmd({"ECHO", "mark:one"});
+  click_on(pk, "z:2", 5, kS, 6, one);
+  cmd({"ECHO", "mark:many"});
+  click_on(pk, "z:3", 5, kS, 6, many);  // their first call of the round
+  cmd({"ECHO", "mark:again"});
+  click_on(pk, "z:4", 5, kS, 6, many);
+  cmd({"ECHO", "mark:end"});
+  std::map<std::string, int> per_phase;  // script commands on a rate hash, by the phase before
+  std::string phase = "zero";
+  for (const auto& line : monitor.drain()) {
+    auto args = monitor_args(line);
+    if (args.size() == 2 && args[0] == "ECHO") phase = args[1];
+    if (line.find("lua]") == std::string::npos || args.size() < 2) continue;
+    if (args[1].find(":rate") != std::string::npos) ++per_phase[phase];
+  }
+  EXPECT_EQ(per_phase["zero"], 0) << "rate 0 touches no bucket";
+  EXPECT_EQ(per_phase["mark:one"], 2) << "one HMGET and one HSET";
+  EXPECT_EQ(per_phase["mark:many"], 3) << "50 players new in the round: and round 5's HMGET";
+  EXPECT_EQ(per_phase["mark:again"], 2) << "the same as for one player";
+  EXPECT_GE(per_phase["mark:rate"], 2);
+  EXPECT_LE(per_phase["mark:rate"], 6) << "a round's first call reads round 5's and 7's hashes";
 }
 
 }  // namespace

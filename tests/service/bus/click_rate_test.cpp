@@ -68,8 +68,8 @@ TEST_F(ClickRate, AResendGetsTheSameGrantAndTakesNoMoreTokens) {
 // out extra tokens nor lock the player out until the clock catches up.
 TEST_F(ClickRate, ABucketStampedInTheFutureIsReanchoredWithoutExtraTokens) {
   write_schedule(redis_now() - 10, kLong);
-  std::string key = keys_.prefix() + "clickrate:alice";
-  cmd({"SET", key, "0," + std::to_string(redis_now() + 3'600'000)});
+  cmd({"HSET", keys_.partition(0, 1).rate(1), "alice",
+       "0," + std::to_string(redis_now() + 3'600'000)});
   EXPECT_EQ(click("g1:1", 10, {"alice", "5"})[0].second, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   int64_t g = click("g1:2", 10, {"alice", "100"})[0].second;
@@ -77,14 +77,23 @@ TEST_F(ClickRate, ABucketStampedInTheFutureIsReanchoredWithoutExtraTokens) {
   EXPECT_LE(g, 10);
 }
 
-TEST_F(ClickRate, RateZeroIsUnlimitedAndTheBucketKeyExpires) {
-  write_schedule(redis_now() - 10, kLong);
+// The buckets of a round live in one hash that expires one round after the round's end (here
+// round 1 of 1,000 s: at its start + 2,000 s + the script's 5 s margin).
+TEST_F(ClickRate, RateZeroIsUnlimitedAndTheRoundsBucketHashExpires) {
+  int64_t epoch = redis_now() - 10;
+  write_schedule(epoch, kLong);
   EXPECT_EQ(click("g1:1", 0, {"alice", "1000000"})[0].second, 1000000);
-  EXPECT_EQ(cmd({"EXISTS", keys_.prefix() + "clickrate:alice"}).integer, 0);
-  click("g1:2", 20, {"bob", "1"});
-  long long pttl = cmd({"PTTL", keys_.prefix() + "clickrate:bob"}).integer;
-  EXPECT_GT(pttl, 0);
-  EXPECT_LE(pttl, 2000) << "kept only until the bucket would be full again";
+  EXPECT_EQ(cmd({"EXISTS", keys_.partition(0, 1).rate(1)}).integer, 0) << "rate 0 keeps no bucket";
+  click("g1:2", 20, {"bob", "1", "carol", "3"});
+  int64_t now = redis_now();
+  long long pttl = cmd({"PTTL", keys_.partition(0, 1).rate(1)}).integer;
+  EXPECT_GT(pttl, 0) << "the hash must expire";
+  EXPECT_LE(now + pttl, epoch + 2 * kLong + 5000);
+  EXPECT_GE(now + pttl, epoch + 2 * kLong + 5000 - 1000);
+  EXPECT_EQ(cmd({"HLEN", keys_.partition(0, 1).rate(1)}).integer, 3)
+      << "bob, carol and the hash's marker";
+  EXPECT_EQ(cmd({"HGET", keys_.partition(0, 1).rate(1), "carol"}).str.rfind("17000,", 0), 0u)
+      << "20 tokens, 3 taken: 17,000 millitokens";
 }
 
 }  // namespace

@@ -115,9 +115,7 @@ TEST_F(ClickScript, BadArgumentsAreRejectedAndWriteNothing) {
   for (const auto& rest : bad) {
     std::vector<std::string> args{"b1"};
     args.insert(args.end(), rest.begin(), rest.end());
-    std::vector<std::string> pairs(rest.size() > 3 ? rest.begin() + 3 : rest.end(), rest.end());
-    if (pairs.size() % 2 == 1) pairs.push_back("1");
-    Reply r = eval(bus::lua::click, click_keys(pk, "b1", 0, pairs), args);
+    Reply r = eval(bus::lua::click, click_keys(pk, "b1", 0), args);
     ASSERT_TRUE(r.is_error()) << args.size();
     EXPECT_EQ(r.str.rfind("BADARG ", 0), 0u) << r.str;
   }
@@ -133,12 +131,12 @@ TEST_F(ClickScript, BadArgumentsAreRejectedAndWriteNothing) {
 }
 
 // The declared KEYS must be the partition's layout for this batch and round guess: a caller that
-// mixes partitions (or forgets a player's bucket) is refused before anything is written.
+// mixes partitions (or forgets a round's bucket hash) is refused before anything is written.
 TEST_F(ClickScript, KeysThatAreNotThePartitionsLayoutAreRejected) {
   write_schedule(redis_now() - 10, kLong);
   auto pk = keys_.partition(0, 1);
   const std::vector<std::string> args{"b2", "0", "1", "0", "alice", "1", "bob", "2"};
-  auto good = click_keys(pk, "b2", 0, {"alice", "1", "bob", "2"});
+  auto good = click_keys(pk, "b2", 0);
   auto other = keys_.partition(1, 4);
   for (size_t i = 0; i < good.size(); ++i) {
     auto keys = good;
@@ -149,7 +147,7 @@ TEST_F(ClickScript, KeysThatAreNotThePartitionsLayoutAreRejected) {
   auto missing = good;
   missing.pop_back();
   EXPECT_EQ(eval(bus::lua::click, missing, args).str.rfind("BADARG ", 0), 0u);
-  auto wrong_round = click_keys(pk, "b2", 5, {"alice", "1", "bob", "2"});
+  auto wrong_round = click_keys(pk, "b2", 5);
   EXPECT_EQ(eval(bus::lua::click, wrong_round, args).str.rfind("BADARG ", 0), 0u);
   EXPECT_EQ(cmd({"EXISTS", keys_.scores(1)}).integer, 0);
   EXPECT_TRUE(cmd({"GET", pk.click_batch("b2")}).is_nil());

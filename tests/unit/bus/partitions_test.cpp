@@ -60,7 +60,8 @@ TEST(PartitionKeys, OnePartitionIsTheGlobalLayout) {
   EXPECT_EQ(p.sealed(), "t1:sealed");
   EXPECT_EQ(p.term(), "t1:term");
   EXPECT_EQ(p.click_batch("g1:5"), "t1:clickbatch:g1:5");
-  EXPECT_EQ(p.click_rate("alice"), "t1:clickrate:alice");
+  EXPECT_EQ(p.rate(7), "t1:round:7:rate");
+  EXPECT_EQ(p.rate(-1), "t1:round:-1:rate") << "the round before a guess of 0";
   EXPECT_EQ(k.term(), "t1:scheduler:term");
 }
 
@@ -72,7 +73,7 @@ TEST(PartitionKeys, EveryKeyOfAPartitionIsOnItsTagsSlot) {
     EXPECT_EQ(p.prefix(), "clickrace:" + tag + ":");
     int slot = key_slot(tag.substr(1, tag.size() - 2));
     for (const std::string& key : {p.schedule(), p.scores(3), p.total(3), p.summary(3), p.sealed(),
-                                   p.term(), p.click_batch("x:1"), p.click_rate("bob")}) {
+                                   p.term(), p.click_batch("x:1"), p.rate(3)}) {
       EXPECT_EQ(key_slot(key), slot) << key;
     }
   }

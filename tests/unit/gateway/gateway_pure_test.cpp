@@ -143,7 +143,8 @@ TEST(ClickBatch, MergesPlayersAndGivesEachCallerIncreasingTotals) {
   EXPECT_EQ(b.script_keys(pk, "gw:7", 6),
             (std::vector<std::string>{"P:schedule", "P:sealed", "P:clickbatch:gw:7",
                                       "P:round:6:scores", "P:round:6:total", "P:round:7:scores",
-                                      "P:round:7:total", "P:clickrate:alice", "P:clickrate:bob"}));
+                                      "P:round:7:total", "P:round:5:rate", "P:round:6:rate",
+                                      "P:round:7:rate", "P:round:8:rate"}));
   auto out = b.complete(7, {{14, 4}, {3, 1}}, "rate");  // alice had 10, now 14; bob now 3
   ASSERT_EQ(out.size(), 5u);
   std::vector<std::int64_t> totals;

@@ -28,9 +28,9 @@ class PartitionKeys {
   std::string click_batch(std::string_view batch_id) const {
     return p_ + "clickbatch:" + std::string(batch_id);
   }
-  std::string click_rate(std::string_view name) const {
-    return p_ + "clickrate:" + std::string(name);
-  }
+  // The click token buckets of the players who clicked in a round (click.lua): one hash, field =
+  // name, value "<millitokens>,<ms>"; it expires one round after the round ends.
+  std::string rate(int64_t round) const { return round_key(round, ":rate"); }
 
  private:
   std::string round_key(int64_t round, const char* suffix) const {

@@ -6,9 +6,10 @@ namespace clickrace::bus::lua {
 
 // One score partition Pk (Keys::partition(k, S)); every key declared, all on Pk's slot.
 // KEYS: Pk schedule, Pk sealed, Pk clickbatch:<batch id>, Pk round:<r>:scores,
-// Pk round:<r>:total, Pk round:<r+1>:scores, Pk round:<r+1>:total, then Pk clickrate:<name_i>
-// per pair. ARGV: batch id, rate (clicks/s per player, 0 = unlimited), S, r (the caller's guess
-// of the running round), name1, n1, name2, n2, ...  (n: integer 1..1000000)
+// Pk round:<r>:total, Pk round:<r+1>:scores, Pk round:<r+1>:total, then Pk round:<i>:rate for
+// i = r-1, r, r+1, r+2 (the token buckets: one hash per round).
+// ARGV: batch id, rate (clicks/s per player, 0 = unlimited), S, r (the caller's guess of the
+// running round), name1, n1, name2, n2, ...  (n: integer 1..1000000)
 // Reply: {round, total_1, granted_1, total_2, granted_2, ...}. Errors (nothing written):
 // "NOROUND ...", "PARTITIONS <S>", "STALEROUND <round>", "BADARG ...", "BADSCHEDULE ...".
 extern const char* const click;
