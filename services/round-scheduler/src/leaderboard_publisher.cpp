@@ -1,5 +1,6 @@
 #include "leaderboard_publisher.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "clickrace/bus/events.hpp"
@@ -10,6 +11,16 @@
 namespace clickrace::scheduler {
 
 constexpr int kTopSize = 10;
+
+// No Leaderboard in a round's last moments: RoundEnded follows at the deadline with the final
+// result, and every gateway broadcasts each event to all its players in one loop turn, so a
+// Leaderboard published just before the deadline holds RoundEnded back behind its own fan-out
+// (10,000 players take ~100 ms on a 2-core machine: scripts/bench --only fanout). A fifth of the
+// round at most, so short rounds still get leaderboards.
+constexpr int64_t kRoundEndQuietMs = 250;
+int64_t quiet_ms(const core::RoundWindow& w) {
+  return std::min<int64_t>(kRoundEndQuietMs, (w.ends_at - w.starts_at) / 5);
+}
 
 LeaderboardPublisher::LeaderboardPublisher(Context& ctx, std::function<bool()> leading)
     : ctx_(ctx), leading_(std::move(leading)), timer_(ctx.io) {}
@@ -44,7 +55,7 @@ void LeaderboardPublisher::tick(uint64_t gen) {
 void LeaderboardPublisher::publish(uint64_t gen) {
   int64_t now = ctx_.redis_now();
   core::RoundWindow window = core::round_at(*ctx_.schedule, now);
-  if (now < window.starts_at) return schedule_next(gen);
+  if (now < window.starts_at || window.ends_at - now < quiet_ms(window)) return schedule_next(gen);
   struct Gather {
     int waiting = 0;
     bool failed = false;
@@ -64,8 +75,9 @@ void LeaderboardPublisher::publish(uint64_t gen) {
       return schedule_next(gen);
     }
     if (!leading_()) return schedule_next(gen);
-    auto lb = make_leaderboard(window, ctx_.redis_now(),
-                               bus::merge_top(std::move(g->tops), kTopSize), g->total);
+    int64_t at = ctx_.redis_now();
+    if (window.ends_at - at < quiet_ms(window)) return schedule_next(gen);
+    auto lb = make_leaderboard(window, at, bus::merge_top(std::move(g->tops), kTopSize), g->total);
     std::string env = bus::build_envelope(bus::kLeaderboard, lb.round, lb);
     ctx_.redis.command({"PUBLISH", ctx_.keys.events(), std::move(env)},
                        [this, gen](Result<redis::Reply> r) {

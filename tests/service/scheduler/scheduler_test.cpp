@@ -215,6 +215,27 @@ TEST_F(Scheduler, PublishesTheLeaderboardOfTheRunningRound) {
   EXPECT_TRUE(seen);
 }
 
+// A Leaderboard just before the deadline would be broadcast to every player right when
+// RoundEnded must be: none is published in a round's last fifth (250 ms at most).
+TEST_F(Scheduler, NoLeaderboardInTheLastMomentsOfARound) {
+  auto c = config("a", 1000);
+  c.leaderboard_ms = 50;
+  auto a = start(c);
+  ASSERT_TRUE(wait_closed(3));
+  int seen = 0;
+  int64_t least = 1000;
+  for (const auto& e : events_.events()) {
+    if (e.event != "Leaderboard") continue;
+    auto lb = bus::parse_leaderboard(e.data.dump());
+    ASSERT_TRUE(lb) << e.data.dump();
+    ++seen;
+    least = std::min(least, lb->remaining_ms);
+  }
+  EXPECT_GT(seen, 20);    // ~16 per round at 50 ms
+  EXPECT_GE(least, 200);  // 1000 ms / 5
+  EXPECT_LT(least, 500);  // and on into the round's second half
+}
+
 TEST_F(Scheduler, AdminEndpointsAndRedisOutage) {
   auto a = start(config("a"));
   ASSERT_TRUE(wait_closed(2));
