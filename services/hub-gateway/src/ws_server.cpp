@@ -208,7 +208,12 @@ struct WsServer::Impl : WsConnectionOwner {
   void on_accepted(const ConnPtr& con, const websocketpp::lib::error_code& ec) {
     if (ec) {
       con->terminate(ec);
-      if (ec == websocketpp::error::operation_canceled) return;  // stop_listening()
+      // stop_listening(): websocketpp maps the cancel to operation_canceled only when Asio's
+      // error compares equal to std::errc::operation_canceled, which standalone Asio's own
+      // error category does not, so Asio's operation_aborted comes through as it is.
+      if (ec == websocketpp::error::operation_canceled || ec == asio::error::operation_aborted) {
+        return;
+      }
       CR_LOG(warn) << "accept failed: " << ec.message() << "; pausing accepts for "
                    << kAcceptPause.count() << " ms";
       return pause_accepting();
