@@ -4,21 +4,16 @@
 // the primary that holds the global keys (lease, schedule, results, stream) during closes skips
 // no round and announces none twice.
 #include <gtest/gtest.h>
-#include <hiredis/hiredis.h>
-#include <poll.h>
 
 #include <algorithm>
-#include <atomic>
 #include <map>
-#include <mutex>
-#include <nlohmann/json.hpp>
-#include <thread>
 
 #include "clickrace/bus/events.hpp"
 #include "clickrace/bus/keys.hpp"
 #include "clickrace/bus/partitions.hpp"
 #include "clickrace/core/round_math.hpp"
 #include "clickrace/redis/cluster_slots.hpp"
+#include "event_listener.hpp"
 #include "process.hpp"
 #include "redis_cluster.hpp"
 #include "ws_client.hpp"
@@ -27,69 +22,10 @@ namespace clickrace::test {
 namespace {
 
 using namespace std::chrono_literals;
-using nlohmann::json;
 
 constexpr int kS = 12;
 constexpr int64_t kRoundMs = 1000;
 const std::string kPrefix = "{crsp}:";
-
-// RoundEnded results heard on `P events` through one node (a cluster forwards PUBLISH to all).
-class Listener {
- public:
-  explicit Listener(int port) {
-    timeval tv{2, 0};
-    ctx_ = redisConnectWithTimeout("127.0.0.1", port, tv);
-    if (ctx_ == nullptr || ctx_->err) return;
-    std::string channel = kPrefix + "events";
-    auto* r = static_cast<redisReply*>(
-        redisCommand(ctx_, "SUBSCRIBE %b", channel.data(), channel.size()));
-    if (r == nullptr) return;
-    freeReplyObject(r);
-    ok_ = true;
-    thread_ = std::thread([this] { run(); });
-  }
-  ~Listener() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    if (ctx_ != nullptr) redisFree(ctx_);
-  }
-  bool ok() const { return ok_; }
-  std::vector<bus::RoundResult> ended() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return ended_;
-  }
-
- private:
-  void run() {
-    while (!stop_) {
-      void* raw = nullptr;
-      if (redisReaderGetReply(ctx_->reader, &raw) != REDIS_OK) return;
-      if (raw == nullptr) {
-        pollfd p{ctx_->fd, POLLIN, 0};
-        if (::poll(&p, 1, 50) <= 0) continue;
-        if (redisBufferRead(ctx_) != REDIS_OK) return;
-        continue;
-      }
-      auto* r = static_cast<redisReply*>(raw);
-      if (r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
-        auto env = bus::parse_envelope(std::string(r->element[2]->str, r->element[2]->len));
-        if (env && env->event == "RoundEnded") {
-          if (auto res = bus::parse_round_result(env->data)) {
-            std::lock_guard<std::mutex> lock(mu_);
-            ended_.push_back(*res);
-          }
-        }
-      }
-      freeReplyObject(r);
-    }
-  }
-  redisContext* ctx_ = nullptr;
-  bool ok_ = false;
-  std::atomic<bool> stop_{false};
-  mutable std::mutex mu_;
-  std::vector<bus::RoundResult> ended_;
-  std::thread thread_;
-};
 
 class SchedulerPartitionsCluster : public ::testing::Test {
  protected:
@@ -157,7 +93,7 @@ class SchedulerPartitionsCluster : public ::testing::Test {
   }
   // Every round in the stream once, consecutive, each kRoundMs long and starting where the
   // previous one ended; every RoundEnded heard carries the stream's result of its round.
-  void expect_each_round_once(const Listener& heard) {
+  void expect_each_round_once(const EventListener& heard) {
     auto s = stream();
     ASSERT_FALSE(s.empty());
     for (std::size_t i = 0; i < s.size(); ++i) {
@@ -189,7 +125,8 @@ class SchedulerPartitionsCluster : public ::testing::Test {
 };
 
 TEST_F(SchedulerPartitionsCluster, TwelvePartitionsOnThreePrimariesGiveTheExactResultOnce) {
-  Listener heard(cluster_.ports().front());
+  // A cluster forwards PUBLISH to every node: listening on one hears every event.
+  EventListener heard(cluster_.ports().front(), kPrefix + "events");
   ASSERT_TRUE(heard.ok());
   start_scheduler("s1");
   start_scheduler("s2");
@@ -295,7 +232,7 @@ TEST_F(SchedulerPartitionsCluster, KillingTheGlobalPrimaryDuringClosesSkipsNoRou
   for (int p : cluster_.ports()) {
     if (p != global && p != global_replica) other = p;
   }
-  Listener heard(other);
+  EventListener heard(other, kPrefix + "events");
   ASSERT_TRUE(heard.ok());
   start_scheduler("s1");
   start_scheduler("s2");
