@@ -19,6 +19,21 @@ std::optional<int64_t> as_int(const redis::Reply& r) {
   return std::nullopt;
 }
 
+// close_round.lua and seal.lua answer {tag, value}: the tag, or nullptr for any other shape.
+const std::string* reply_tag(const redis::Reply& reply) {
+  if (!reply.is_array() || reply.size() != 2 || (!reply[0].is_string() && !reply[0].is_status())) {
+    return nullptr;
+  }
+  return &reply[0].str();
+}
+
+// The value of their {"EARLY", ms}: the ms left before the deadline by Redis's clock, >= 0.
+std::optional<int64_t> early_ms(const redis::Reply& reply) {
+  auto ms = as_int(reply[1]);
+  if (!ms) return std::nullopt;
+  return std::max<int64_t>(*ms, 0);
+}
+
 }  // namespace
 
 Result<CloseOutcome> parse_close_reply(const redis::Reply& reply) {
@@ -30,14 +45,13 @@ Result<CloseOutcome> parse_close_reply(const redis::Reply& reply) {
     if (reply.is_error_code("NORESULT")) return CloseOutcome{CloseOutcome::Kind::no_result, 0, {}};
     return make_error("close_round: " + reply.str());
   }
-  if (!reply.is_array() || reply.size() != 2 || (!reply[0].is_string() && !reply[0].is_status())) {
-    return make_error("close_round: unexpected reply " + reply.debug_string());
-  }
-  const std::string& tag = reply[0].str();
+  const std::string* tagged = reply_tag(reply);
+  if (!tagged) return make_error("close_round: unexpected reply " + reply.debug_string());
+  const std::string& tag = *tagged;
   if (tag == "EARLY") {
-    auto ms = as_int(reply[1]);
+    auto ms = early_ms(reply);
     if (!ms) return make_error("close_round: bad EARLY reply");
-    return CloseOutcome{CloseOutcome::Kind::early, std::max<int64_t>(*ms, 0), {}};
+    return CloseOutcome{CloseOutcome::Kind::early, *ms, {}};
   }
   if ((tag == "CLOSED" || tag == "DONE" || tag == "WRITTEN") && reply[1].is_string()) {
     auto kind = tag == "CLOSED" ? CloseOutcome::Kind::closed
@@ -100,15 +114,14 @@ Result<SealReply> parse_seal_reply(const redis::Reply& reply) {
     }
     return make_error("seal: " + reply.str());
   }
-  if (!reply.is_array() || reply.size() != 2 || (!reply[0].is_string() && !reply[0].is_status())) {
-    return make_error("seal: unexpected reply " + reply.debug_string());
-  }
-  const std::string& tag = reply[0].str();
+  const std::string* tagged = reply_tag(reply);
+  if (!tagged) return make_error("seal: unexpected reply " + reply.debug_string());
+  const std::string& tag = *tagged;
   if (tag == "EARLY") {
-    auto ms = as_int(reply[1]);
+    auto ms = early_ms(reply);
     if (!ms) return make_error("seal: bad EARLY reply");
     out.kind = SealReply::Kind::early;
-    out.ms_left = std::max<int64_t>(*ms, 0);
+    out.ms_left = *ms;
     return out;
   }
   if ((tag == "SEALED" || tag == "DONE") && reply[1].is_string()) {
